@@ -1,0 +1,31 @@
+// Package faultfs is a TEST-ONLY in-memory vfs.FS that models durability and
+// injects faults. It must never be used outside tests.
+//
+// Durability model (deliberately the strictest reading of POSIX):
+//
+//  1. Every file has visible contents and durable contents. Write, WriteAt
+//     and Truncate change the visible contents and are remembered as pending
+//     operations; File.Sync copies visible to durable and forgets them.
+//  2. The namespace (which path names which file or directory) also has a
+//     visible and a durable version. Create, Rename, Remove and MkdirAll
+//     change the visible version; SyncDir(d) copies the entries directly in d
+//     to the durable version. A file whose name never reached the durable
+//     namespace is lost on a crash even if its data was fsynced; an entry
+//     whose parent directory is not durable is lost too.
+//  3. Crash forgets everything not durable: each file reverts to its durable
+//     contents and the namespace to its durable version. CrashTorn does the
+//     same but lets a prefix of each file's pending operations survive, the
+//     last one possibly torn (a random prefix of its bytes, kept as written,
+//     as zeros, or as garbage). Both invalidate every open handle.
+//  4. Injected faults (Inject) make chosen operations fail: a write error, a
+//     short write (half the bytes land, then an error), a failed fsync (nothing
+//     becomes durable), failed rename/remove/create/syncdir/truncate.
+//  5. CrashAfter(n) lets n more mutating operations happen and then makes every
+//     later operation fail with ErrCrashed without effect, modelling a process
+//     that died between two steps. Crash or CrashTorn revive the FS.
+//  6. FlipBit flips one bit in both the visible and the durable contents
+//     (media corruption that survives a crash).
+//
+// Every random choice comes from the seed given to New, so a failing test
+// replays exactly.
+package faultfs
