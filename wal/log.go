@@ -1,0 +1,282 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/chr2sql/chr2sql/vfs"
+)
+
+// DefaultSegmentBytes is the rollover size when Options.SegmentBytes is 0.
+const DefaultSegmentBytes = 64 << 20
+
+// minSegmentBytes keeps room for a header and one empty record.
+const minSegmentBytes = SegmentHeaderBytes + RecordHeaderBytes
+
+// maxKeptBufferBytes bounds the encode buffer kept between Appends.
+const maxKeptBufferBytes = 8 << 20
+
+// Options configure Open.
+type Options struct {
+	Dir          string // <data-dir>/wal
+	FS           vfs.FS // nil → vfs.OS
+	SegmentBytes int64  // rollover size; default 64 MiB
+	Logger       *zap.Logger
+}
+
+// segment is an open segment file and the in-memory index of its records.
+// offs and terms grow only under Log.mu; structural operations replace them
+// while holding Log.structMu exclusively.
+type segment struct {
+	seq      uint64
+	first    uint64
+	path     string
+	f        vfs.File
+	size     int64
+	prevTerm uint64
+	prevHash [32]byte
+	offs     []int64
+	terms    []uint64
+}
+
+func (s *segment) next() uint64 { return s.first + uint64(len(s.offs)) }
+
+// Log is the strict write-ahead log. See the package documentation for the
+// locking and durability rules.
+type Log struct {
+	fs           vfs.FS
+	dir          string
+	segmentBytes int64
+	lg           *zap.Logger
+	created      bool
+
+	// structMu: shared by Append's write phase and readers, exclusive for
+	// TruncateSuffix, CompactPrefix, Reset and Close.
+	structMu sync.RWMutex
+	// wmu serializes the write phase of appenders (encode, write, rollover).
+	wmu sync.Mutex
+	buf []byte // encode buffer, guarded by wmu
+
+	// mu guards everything below; cond signals the end of an fsync round.
+	mu   sync.Mutex
+	cond sync.Cond
+	segs []*segment
+	// Appended state, including records written but not yet fsynced.
+	lastIndex uint64
+	lastTerm  uint64
+	lastHash  [32]byte
+	// Durable state: covered by a successful fsync.
+	durIndex uint64
+	durTerm  uint64
+	// Group commit: every flushed write bumps writeSeq; an fsync round that
+	// started after write n sets syncedSeq >= n when it succeeds.
+	writeSeq  uint64
+	syncedSeq uint64
+	syncing   bool
+	err       error // poison or ErrClosed; sticky
+}
+
+// Open opens (creating if needed) the log in opts.Dir and runs recovery: it
+// removes leftovers of interrupted operations and truncates a torn tail, or
+// returns a *CorruptError and changes nothing.
+func Open(opts Options) (*Log, error) {
+	if opts.FS == nil {
+		opts.FS = vfs.OS
+	}
+	if opts.SegmentBytes == 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if opts.SegmentBytes < minSegmentBytes {
+		return nil, fmt.Errorf("wal: SegmentBytes %d below the minimum %d", opts.SegmentBytes, minSegmentBytes)
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	l := &Log{fs: opts.FS, dir: filepath.Clean(opts.Dir), segmentBytes: opts.SegmentBytes, lg: opts.Logger}
+	l.cond.L = &l.mu
+	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("wal: create directory: %w", err)
+	}
+	if err := l.fs.SyncDir(filepath.Dir(l.dir)); err != nil {
+		return nil, fsyncErr("sync parent directory", err)
+	}
+	res, err := scanDir(l.fs, l.dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("wal: recovery scan: %w", err)
+	}
+	if res.corrupt != nil {
+		l.lg.Error("wal corrupt; refusing to open", zap.Error(res.corrupt))
+		return nil, res.corrupt
+	}
+	if err := l.repair(res); err != nil {
+		return nil, err
+	}
+	if err := l.load(res.segs); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	l.lg.Info("wal opened", zap.String("dir", l.dir), zap.Uint64("first_index", l.segs[0].first),
+		zap.Uint64("last_index", l.lastIndex), zap.Int("segments", len(l.segs)))
+	return l, nil
+}
+
+// repair carries out what the scan decided is recoverable, each step made
+// durable before the next: leftovers are removed, then the torn tail is cut.
+func (l *Log) repair(res *scanResult) error {
+	for _, list := range [][]string{res.tmps, res.obsolete} {
+		for _, path := range list {
+			l.lg.Warn("wal recovery: removing leftover of an interrupted operation", zap.String("file", path))
+			if err := l.fs.Remove(path); err != nil {
+				return fmt.Errorf("wal: recovery: remove %s: %w", path, err)
+			}
+		}
+	}
+	if len(res.tmps)+len(res.obsolete) > 0 {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fsyncErr("sync directory after removing leftovers", err)
+		}
+	}
+	for _, path := range res.unknown {
+		l.lg.Warn("wal recovery: ignoring unknown file", zap.String("file", path))
+	}
+	if t := res.torn; t != nil {
+		l.lg.Warn("wal recovery: truncating torn tail", zap.String("file", t.path), zap.Int64("offset", t.offset),
+			zap.Uint64("index", t.index), zap.Int64("dropped_bytes", t.fileSize-t.offset), zap.String("reason", t.reason))
+		f, err := l.fs.OpenFile(t.path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("wal: recovery: open %s: %w", t.path, err)
+		}
+		defer f.Close()
+		if err := f.Truncate(t.offset); err != nil {
+			return fmt.Errorf("wal: recovery: truncate %s: %w", t.path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return fsyncErr("sync truncated tail", err)
+		}
+	}
+	return nil
+}
+
+// load opens every retained segment (creating the first one for a new log)
+// and sets the in-memory state.
+func (l *Log) load(scanned []*scannedSegment) error {
+	for _, s := range scanned {
+		f, err := l.fs.OpenFile(s.path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("wal: open segment: %w", err)
+		}
+		l.segs = append(l.segs, &segment{seq: s.hdr.Seq, first: s.hdr.First, path: s.path, f: f, size: s.size,
+			prevTerm: s.hdr.PrevTerm, prevHash: s.hdr.PrevHash, offs: s.offs, terms: s.terms})
+	}
+	if len(l.segs) == 0 {
+		seg, err := l.createSegment(segmentHeader{Flags: flagBase, Seq: 1, First: 1})
+		if err != nil {
+			return err
+		}
+		l.segs = []*segment{seg}
+		l.created = true
+		l.lastIndex, l.lastTerm = 0, 0
+	} else {
+		t := scanned[len(scanned)-1]
+		l.lastIndex, l.lastTerm, l.lastHash = t.next()-1, t.lastTerm, t.lastHash
+	}
+	l.durIndex, l.durTerm = l.lastIndex, l.lastTerm
+	return nil
+}
+
+// Created reports whether Open found no segments and started a new, empty
+// log. A caller that has other durable state (a manifest) should treat a
+// freshly created log as lost data.
+func (l *Log) Created() bool { return l.created }
+
+// createSegment makes a segment appear atomically with a complete, durable
+// header: write <name>.tmp → fsync → rename → fsync(dir) → reopen.
+func (l *Log) createSegment(h segmentHeader) (*segment, error) {
+	path := filepath.Join(l.dir, segmentName(h.Seq, h.First))
+	tmp := path + tmpSuffix
+	f, err := l.fs.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("wal: create segment: %w", err)
+	}
+	hdr := h.encode()
+	if n, err := f.WriteAt(hdr, 0); err != nil || n != len(hdr) {
+		_ = f.Close()
+		return nil, fmt.Errorf("wal: write segment header (%d of %d bytes): %w", n, len(hdr), err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return nil, fsyncErr("sync new segment", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("wal: close new segment: %w", err)
+	}
+	if err := l.fs.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("wal: publish segment: %w", err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return nil, fsyncErr("sync directory after segment creation", err)
+	}
+	if f, err = l.fs.OpenFile(path, os.O_RDWR, 0); err != nil {
+		return nil, fmt.Errorf("wal: reopen segment: %w", err)
+	}
+	l.lg.Debug("wal segment created", zap.String("file", path), zap.Uint64("first_index", h.First))
+	return &segment{seq: h.Seq, first: h.First, path: path, f: f, size: SegmentHeaderBytes,
+		prevTerm: h.PrevTerm, prevHash: h.PrevHash}, nil
+}
+
+func (l *Log) tail() *segment { return l.segs[len(l.segs)-1] }
+
+// setPoisonLocked records the first I/O failure; every later call returns it.
+func (l *Log) setPoisonLocked(cause error) error {
+	if l.err == nil || errors.Is(l.err, ErrClosed) {
+		l.err = poison(cause)
+		l.lg.Error("wal poisoned; the process must restart", zap.Error(cause))
+	}
+	l.cond.Broadcast()
+	return l.err
+}
+
+func (l *Log) setPoison(cause error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.setPoisonLocked(cause)
+}
+
+// syncRoundLocked runs one fsync of the tail that covers every write flushed
+// so far. Called with mu held and no round in progress; returns with mu held.
+func (l *Log) syncRoundLocked() error {
+	l.syncing = true
+	target, idx, term, f := l.writeSeq, l.lastIndex, l.lastTerm, l.tail().f
+	l.mu.Unlock()
+	err := f.Sync()
+	l.mu.Lock()
+	l.syncing = false
+	if err != nil {
+		return l.setPoisonLocked(fsyncErr("sync segment", err))
+	}
+	if target > l.syncedSeq {
+		l.syncedSeq, l.durIndex, l.durTerm = target, idx, term
+	}
+	l.cond.Broadcast()
+	return l.err
+}
+
+// drainLocked waits for any fsync round and makes every flushed write
+// durable. Called with mu held by a structural operation.
+func (l *Log) drainLocked() error {
+	for l.syncing {
+		l.cond.Wait()
+	}
+	if l.err != nil {
+		return l.err
+	}
+	if l.syncedSeq < l.writeSeq {
+		return l.syncRoundLocked()
+	}
+	return nil
+}
