@@ -71,6 +71,7 @@ const (
 	WindowingError                      Code = "42P20"
 	InvalidForeignKey                   Code = "42830"
 	InvalidName                         Code = "42602"
+	ReservedName                        Code = "42939"
 	NameTooLong                         Code = "42622"
 	DatatypeMismatch                    Code = "42804"
 	WrongObjectType                     Code = "42809"

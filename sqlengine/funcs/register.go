@@ -1,0 +1,141 @@
+package funcs
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"modernc.org/sqlite"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+)
+
+type scalarFn = func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.Value, error)
+
+// Register installs every chr2_* function and the chr2_numeric collation on
+// d, binding the context functions to env. Each SQLite connection gets its
+// own Driver and Env, so context functions see only their connection's
+// statement.
+func Register(d *sqlite.Driver, env *Env) error {
+	for name, f := range pureFunctions() {
+		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
+			return fmt.Errorf("funcs: register %s: %w", name, err)
+		}
+	}
+	for name, f := range contextFunctions(env) {
+		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Scalar: f.fn}); err != nil {
+			return fmt.Errorf("funcs: register %s: %w", name, err)
+		}
+	}
+	if err := d.RegisterFunction("chr2_numeric_sum", &sqlite.FunctionImpl{NArgs: 1, Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &numericSum{}, nil }}); err != nil {
+		return fmt.Errorf("funcs: register chr2_numeric_sum: %w", err)
+	}
+	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
+}
+
+type fnDef struct {
+	nargs int32
+	fn    scalarFn
+}
+
+func contextFunctions(env *Env) map[string]fnDef {
+	return map[string]fnDef{
+		"chr2_now": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.now(), nil }},
+		"chr2_random": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			return env.random().Float64(), nil
+		}},
+		"chr2_uuid":      {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.uuid(), nil }},
+		"chr2_effect_id": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.effectID(), nil }},
+		"chr2_backend_pid": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			return env.BackendPID, nil
+		}},
+		"chr2_nextval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return env.nextval(uint32(asInt(a[0])))
+		}},
+		"chr2_currval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return env.currval(uint32(asInt(a[0])))
+		}},
+		"chr2_setval": {3, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return env.setval(uint32(asInt(a[0])), asInt(a[1]), asInt(a[2]) != 0)
+		}},
+		"chr2_lastval": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			if env.lastval == nil {
+				return nil, Error(pgerr.ObjectNotInPrerequisiteState, "lastval is not yet defined in this transaction")
+			}
+			return *env.lastval, nil
+		}},
+	}
+}
+
+func asInt(v driver.Value) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case string:
+		var n int64
+		fmt.Sscan(x, &n)
+		return n
+	}
+	return 0
+}
+
+// numericSum adds numeric values exactly, keeping the largest display scale
+// of its inputs, as PostgreSQL's sum(numeric) does.
+type numericSum struct {
+	sum   big.Rat
+	scale int
+	seen  bool
+}
+
+func (n *numericSum) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
+	if args[0] == nil {
+		return nil
+	}
+	s := fmt.Sprint(args[0])
+	var r big.Rat
+	if _, ok := r.SetString(s); !ok {
+		return Error(pgerr.InvalidTextRepresentation, "invalid input syntax for type numeric: %q", s)
+	}
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		if sc := len(s) - i - 1; sc > n.scale {
+			n.scale = sc
+		}
+	}
+	n.sum.Add(&n.sum, &r)
+	n.seen = true
+	return nil
+}
+
+func (n *numericSum) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
+	return Error(pgerr.FeatureNotSupported, "sum(numeric) as a window function is not supported")
+}
+
+func (n *numericSum) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
+	if !n.seen {
+		return nil, nil
+	}
+	return n.sum.FloatString(n.scale), nil
+}
+
+func (n *numericSum) Final(*sqlite.FunctionContext) {}
+
+// compareNumericText orders canonical decimal strings numerically; it is the
+// collation of numeric columns.
+func compareNumericText(a, b string) int {
+	var x, y big.Rat
+	_, okA := x.SetString(a)
+	_, okB := y.SetString(b)
+	switch {
+	case okA && okB:
+		return x.Cmp(&y)
+	case okA:
+		return -1 // numbers sort before NaN and garbage
+	case okB:
+		return 1
+	}
+	return strings.Compare(a, b)
+}

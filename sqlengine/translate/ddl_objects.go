@@ -1,0 +1,331 @@
+package translate
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
+)
+
+func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
+	if is.AccessMethod != "" && is.AccessMethod != "btree" {
+		return nil, pgerr.Unsupported("index access method " + is.AccessMethod)
+	}
+	rel, err := t.lookupRelation(is.Relation)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Kind != catalog.KindTable {
+		return nil, pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name)
+	}
+	name := is.Idxname
+	keys := make([]string, 0, len(is.IndexParams))
+	sqlKeys := make([]string, 0, len(is.IndexParams))
+	nums := make([]int16, 0, len(is.IndexParams))
+	for _, p := range is.IndexParams {
+		ie := p.GetIndexElem()
+		if ie.Name == "" {
+			return nil, pgerr.Unsupported("expression indexes")
+		}
+		col, ok := rel.Column(ie.Name)
+		if !ok {
+			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", ie.Name)
+		}
+		dir := ""
+		if ie.Ordering == pg.SortByDir_SORTBY_DESC {
+			dir = " DESC"
+		}
+		keys = append(keys, col.Name+strings.ToLower(dir))
+		sqlKeys = append(sqlKeys, quote(col.Name)+dir)
+		nums = append(nums, col.Num)
+	}
+	if name == "" {
+		name = rel.Name + "_" + strings.Join(plainKeys(keys), "_") + "_idx"
+		if is.Unique {
+			name = rel.Name + "_" + strings.Join(plainKeys(keys), "_") + "_key"
+		}
+	}
+	if _, exists := t.cat.Lookup(rel.Namespace.Name, name, nil); exists {
+		if is.IfNotExists {
+			return skipped("CREATE INDEX", pgerr.New(pgerr.DuplicateTable, "relation %q already exists, skipping", name)), nil
+		}
+		return nil, pgerr.New(pgerr.DuplicateTable, "relation %q already exists", name)
+	}
+	idx := &catalog.Index{OID: t.allocOID(), Name: name, Unique: is.Unique, Columns: nums,
+		SQLiteName: catalog.SQLiteName(rel.Namespace.Name, name)}
+	idx.Definition = indexDefinition(rel, idx, keys)
+	where := ""
+	if is.WhereClause != nil {
+		s := &scope{items: []*rangeItem{{name: rel.Name, rel: rel, cols: relationCols(rel)}}}
+		w, err := t.boolExpr(s, is.WhereClause, "WHERE")
+		if err != nil {
+			return nil, err
+		}
+		where = " WHERE " + w
+		idx.Definition += " WHERE (" + deparseExpr(is.WhereClause) + ")"
+	}
+	d := &ddl{}
+	unique := ""
+	if is.Unique {
+		unique = "UNIQUE "
+	}
+	d.add("CREATE %sINDEX %s ON %s (%s)%s", unique, quote(idx.SQLiteName), quote(rel.SQLiteName),
+		strings.Join(sqlKeys, ", "), where)
+	t.relationInsert(d, &catalog.Relation{OID: idx.OID, Namespace: rel.Namespace, Name: name, Kind: catalog.KindIndex,
+		SQLiteName: idx.SQLiteName, OwnedBy: rel.OID})
+	d.add("INSERT INTO _chr2_indexes (oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name) "+
+		"VALUES (%d, %d, %s, %d, 0, %s, %s, %s)", idx.OID, rel.OID, sqltype.QuoteString(name), b2i(is.Unique),
+		sqltype.QuoteString(catalog.FormatAttnums(nums)), sqltype.QuoteString(idx.Definition),
+		sqltype.QuoteString(idx.SQLiteName))
+	return t.finishDDL(d, "CREATE INDEX"), nil
+}
+
+func plainKeys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.TrimSuffix(k, " desc")
+	}
+	return out
+}
+
+func (t *translator) createSequence(cs *pg.CreateSeqStmt) (*Plan, error) {
+	nsp, err := t.creationNamespace(cs.Sequence.Schemaname)
+	if err != nil {
+		return nil, err
+	}
+	name := cs.Sequence.Relname
+	if _, exists := t.cat.Lookup(nsp.Name, name, nil); exists {
+		if cs.IfNotExists {
+			return skipped("CREATE SEQUENCE", pgerr.New(pgerr.DuplicateTable, "relation %q already exists, skipping", name)), nil
+		}
+		return nil, pgerr.New(pgerr.DuplicateTable, "relation %q already exists", name)
+	}
+	sp := &catalog.Sequence{Increment: 1, Min: 1, Max: math.MaxInt64, Start: 1}
+	startSet := false
+	for _, o := range cs.Options {
+		de := o.GetDefElem()
+		v, ok := defElemInt(de)
+		switch de.Defname {
+		case "increment":
+			sp.Increment = v
+		case "minvalue":
+			sp.Min = v
+		case "maxvalue":
+			sp.Max = v
+		case "start":
+			sp.Start, startSet = v, true
+		case "cycle":
+			sp.Cycle = ok && v != 0 || de.Arg == nil
+		case "cache", "as", "owned_by":
+		default:
+			return nil, pgerr.Unsupported("sequence option " + de.Defname)
+		}
+	}
+	if sp.Increment == 0 {
+		return nil, pgerr.New(pgerr.InvalidParameterValue, "INCREMENT must not be zero")
+	}
+	if sp.Increment < 0 && sp.Min == 1 {
+		sp.Min, sp.Max = math.MinInt64, -1
+		if !startSet {
+			sp.Start = -1
+		}
+	}
+	if !startSet && sp.Increment > 0 {
+		sp.Start = sp.Min
+	}
+	seq := &catalog.Relation{OID: t.allocOID(), Namespace: nsp, Name: name, Kind: catalog.KindSequence, Sequence: sp}
+	d := &ddl{}
+	t.sequenceInsert(d, seq)
+	return t.finishDDL(d, "CREATE SEQUENCE"), nil
+}
+
+func defElemInt(de *pg.DefElem) (int64, bool) {
+	if de.Arg == nil {
+		return 0, false
+	}
+	switch x := de.Arg.Node.(type) {
+	case *pg.Node_Integer:
+		return int64(x.Integer.Ival), true
+	case *pg.Node_Float:
+		v, err := strconv.ParseInt(x.Float.Fval, 10, 64)
+		return v, err == nil
+	case *pg.Node_Boolean:
+		if x.Boolean.Boolval {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+func (t *translator) drop(ds *pg.DropStmt) (*Plan, error) {
+	tag := "DROP " + objectTypeName(ds.RemoveType)
+	d := &ddl{}
+	var notices []*pgerr.Error
+	for _, obj := range ds.Objects {
+		err := t.dropOne(d, ds, obj)
+		if pe, ok := err.(*pgerr.Error); ok && ds.MissingOk && (pe.Code == pgerr.UndefinedTable ||
+			pe.Code == pgerr.UndefinedObject || pe.Code == pgerr.InvalidSchemaName) {
+			notices = append(notices, pgerr.New(pe.Code, "%s, skipping", pe.Message))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(d.steps) == 0 {
+		p := &Plan{Kind: KindWrite, Tag: tag}
+		for _, n := range notices {
+			n.Severity = pgerr.SeverityNotice
+			p.Notices = append(p.Notices, n)
+		}
+		return p, nil
+	}
+	plan := t.finishDDL(d, tag)
+	plan.Notices = notices
+	return plan, nil
+}
+
+func objectTypeName(ot pg.ObjectType) string {
+	switch ot {
+	case pg.ObjectType_OBJECT_TABLE:
+		return "TABLE"
+	case pg.ObjectType_OBJECT_INDEX:
+		return "INDEX"
+	case pg.ObjectType_OBJECT_SEQUENCE:
+		return "SEQUENCE"
+	case pg.ObjectType_OBJECT_SCHEMA:
+		return "SCHEMA"
+	case pg.ObjectType_OBJECT_VIEW:
+		return "VIEW"
+	}
+	return strings.TrimPrefix(ot.String(), "OBJECT_")
+}
+
+func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
+	if ds.RemoveType == pg.ObjectType_OBJECT_SCHEMA {
+		return t.dropSchema(d, strVal(obj), ds.Behavior == pg.DropBehavior_DROP_CASCADE)
+	}
+	list := obj.GetList()
+	if list == nil {
+		return pgerr.Unsupported("DROP of this object")
+	}
+	parts := names(list.Items)
+	rv := &pg.RangeVar{Relname: parts[len(parts)-1]}
+	if len(parts) > 1 {
+		rv.Schemaname = parts[len(parts)-2]
+	}
+	rel, ok := t.cat.Lookup(rv.Schemaname, rv.Relname, t.opts.SearchPath)
+	if !ok {
+		what := map[pg.ObjectType]string{pg.ObjectType_OBJECT_INDEX: "index", pg.ObjectType_OBJECT_SEQUENCE: "sequence",
+			pg.ObjectType_OBJECT_VIEW: "view"}[ds.RemoveType]
+		if what == "" {
+			what = "table"
+		}
+		return pgerr.New(pgerr.UndefinedTable, "%s %q does not exist", what, rv.Relname)
+	}
+	switch ds.RemoveType {
+	case pg.ObjectType_OBJECT_TABLE:
+		if rel.Kind != catalog.KindTable {
+			return pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name).WithHint("Use DROP %s to remove it.", kindWord(rel.Kind))
+		}
+		return t.dropTable(d, rel, ds.Behavior == pg.DropBehavior_DROP_CASCADE)
+	case pg.ObjectType_OBJECT_INDEX:
+		return t.dropIndex(d, rel)
+	case pg.ObjectType_OBJECT_SEQUENCE:
+		if rel.Kind != catalog.KindSequence {
+			return pgerr.New(pgerr.WrongObjectType, "%q is not a sequence", rel.Name)
+		}
+		d.add("DELETE FROM _chr2_sequences WHERE oid = %d", rel.OID)
+		d.add("DELETE FROM _chr2_relations WHERE oid = %d", rel.OID)
+		return nil
+	}
+	return pgerr.Unsupported("DROP " + objectTypeName(ds.RemoveType))
+}
+
+func kindWord(k byte) string {
+	switch k {
+	case catalog.KindIndex:
+		return "INDEX"
+	case catalog.KindSequence:
+		return "SEQUENCE"
+	case catalog.KindView:
+		return "VIEW"
+	}
+	return "TABLE"
+}
+
+func (t *translator) dropTable(d *ddl, rel *catalog.Relation, cascade bool) error {
+	for _, other := range t.cat.Relations() {
+		if other.OID == rel.OID {
+			continue
+		}
+		for _, con := range other.Constraint {
+			if con.Type == catalog.ConForeign && con.RefTable == rel.OID {
+				if cascade {
+					return pgerr.Unsupported("DROP TABLE … CASCADE with dependent foreign keys")
+				}
+				return pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop table %s because other objects depend on it", rel.Name).
+					WithDetail("constraint %s on table %s depends on table %s", con.Name, other.Name, rel.Name).
+					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+			}
+		}
+	}
+	d.add("DROP TABLE %s", quote(rel.SQLiteName))
+	d.add("DELETE FROM _chr2_attributes WHERE rel = %d", rel.OID)
+	d.add("DELETE FROM _chr2_constraints WHERE rel = %d", rel.OID)
+	d.add("DELETE FROM _chr2_indexes WHERE rel = %d", rel.OID)
+	d.add("DELETE FROM _chr2_sequences WHERE oid IN (SELECT oid FROM _chr2_relations WHERE owned_by = %d AND kind = 'S')", rel.OID)
+	d.add("DELETE FROM _chr2_relations WHERE oid = %d OR owned_by = %d", rel.OID, rel.OID)
+	return nil
+}
+
+func (t *translator) dropIndex(d *ddl, rel *catalog.Relation) error {
+	if rel.Kind != catalog.KindIndex {
+		return pgerr.New(pgerr.WrongObjectType, "%q is not an index", rel.Name)
+	}
+	owner, ok := t.cat.Relation(rel.OwnedBy)
+	if ok {
+		for _, con := range owner.Constraint {
+			if con.IndexOID == rel.OID {
+				return pgerr.New(pgerr.DependentObjectsStillExist,
+					"cannot drop index %s because constraint %s on table %s requires it", rel.Name, con.Name, owner.Name).
+					WithHint("You can drop constraint %s on table %s instead.", con.Name, owner.Name)
+			}
+		}
+	}
+	d.add("DROP INDEX %s", quote(rel.SQLiteName))
+	d.add("DELETE FROM _chr2_indexes WHERE oid = %d", rel.OID)
+	d.add("DELETE FROM _chr2_relations WHERE oid = %d", rel.OID)
+	return nil
+}
+
+func (t *translator) dropSchema(d *ddl, name string, cascade bool) error {
+	nsp, ok := t.cat.Namespace(name)
+	if !ok {
+		return pgerr.New(pgerr.InvalidSchemaName, "schema %q does not exist", name)
+	}
+	if nsp.OID == catalog.PublicOID || catalog.IsSystemSchema(name) || name == "chr2" {
+		return pgerr.New(pgerr.InsufficientPrivilege, "cannot drop schema %s", name)
+	}
+	for _, rel := range t.cat.Relations() {
+		if rel.Namespace.OID == nsp.OID {
+			if !cascade {
+				return pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop schema %s because other objects depend on it", name).
+					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+			}
+			if rel.Kind == catalog.KindTable {
+				if err := t.dropTable(d, rel, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	d.add("DELETE FROM _chr2_namespaces WHERE oid = %d", nsp.OID)
+	return nil
+}

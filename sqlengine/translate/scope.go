@@ -1,0 +1,379 @@
+package translate
+
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+)
+
+// scope is the set of range items visible to expressions of one query level.
+type scope struct {
+	parent *scope
+	items  []*rangeItem
+	// aggAllowed is set while translating a select list, HAVING or ORDER BY.
+	aggAllowed bool
+}
+
+// rangeItem is one FROM item (table, subquery, CTE reference, VALUES).
+type rangeItem struct {
+	name     string // name visible to SQL (alias or relation name)
+	sqlAlias string // SQLite qualifier; "" → columns are emitted unqualified
+	rel      *catalog.Relation
+	cols     []scopeCol
+}
+
+// scopeCol is one column of a range item.
+type scopeCol struct {
+	name     string
+	sqlName  string // name of the column in SQLite
+	typ      pgval.OID
+	mod      int32
+	tableOID uint32
+	attnum   int16
+	// usingMerged marks a column hidden by JOIN … USING (shown once).
+	usingMerged bool
+}
+
+func relationCols(rel *catalog.Relation) []scopeCol {
+	cols := make([]scopeCol, 0, len(rel.Columns))
+	for _, c := range rel.Columns {
+		cols = append(cols, scopeCol{name: c.Name, sqlName: c.Name, typ: c.Type, mod: c.TypMod,
+			tableOID: rel.OID, attnum: c.Num})
+	}
+	return cols
+}
+
+// ref renders a column reference for SQLite.
+func (ri *rangeItem) ref(c scopeCol) string {
+	if ri.sqlAlias == "" {
+		return quote(c.sqlName)
+	}
+	return quote(ri.sqlAlias) + "." + quote(c.sqlName)
+}
+
+// lookupRelation resolves a RangeVar to a catalog relation.
+func (t *translator) lookupRelation(rv *pg.RangeVar) (*catalog.Relation, error) {
+	if rv.Catalogname != "" && rv.Catalogname != t.opts.Database {
+		return nil, pgerr.Unsupported("cross-database references")
+	}
+	path := append([]string{"pg_catalog"}, t.opts.SearchPath...)
+	rel, ok := t.cat.Lookup(rv.Schemaname, rv.Relname, path)
+	if !ok {
+		name := rv.Relname
+		if rv.Schemaname != "" {
+			name = rv.Schemaname + "." + name
+		}
+		return nil, pgerr.New(pgerr.UndefinedTable, "relation %q does not exist", name).WithPosition(rv.Location + 1)
+	}
+	if rel.Namespace.Name == "chr2" && rel.Name == "effects" {
+		t.effects = true
+	}
+	return rel, nil
+}
+
+// resolveColumn finds a column reference (fields: [col] or [rel, col] or
+// [schema, rel, col]) in s or its parents.
+func (t *translator) resolveColumn(s *scope, fields []string, loc int32) (*rangeItem, scopeCol, error) {
+	col := fields[len(fields)-1]
+	qual := ""
+	if len(fields) >= 2 {
+		qual = fields[len(fields)-2]
+	}
+	for sc := s; sc != nil; sc = sc.parent {
+		item, c, found, err := sc.find(qual, col, loc)
+		if err != nil {
+			return nil, scopeCol{}, err
+		}
+		if found {
+			return item, c, nil
+		}
+	}
+	if qual != "" && !scopeHasItem(s, qual) {
+		return nil, scopeCol{}, pgerr.New(pgerr.UndefinedTable,
+			"missing FROM-clause entry for table %q", qual).WithPosition(loc + 1)
+	}
+	full := col
+	if qual != "" {
+		full = qual + "." + col
+	}
+	return nil, scopeCol{}, pgerr.New(pgerr.UndefinedColumn, "column %s does not exist", full).WithPosition(loc + 1)
+}
+
+func scopeHasItem(s *scope, name string) bool {
+	for sc := s; sc != nil; sc = sc.parent {
+		for _, it := range sc.items {
+			if it.name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *scope) find(qual, col string, loc int32) (*rangeItem, scopeCol, bool, error) {
+	var foundItem *rangeItem
+	var foundCol scopeCol
+	n := 0
+	for _, it := range s.items {
+		if qual != "" && it.name != qual {
+			continue
+		}
+		for _, c := range it.cols {
+			if c.name != col || (qual == "" && c.usingMerged) {
+				continue
+			}
+			if n == 0 {
+				foundItem, foundCol = it, c
+			}
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, scopeCol{}, false, pgerr.New(pgerr.AmbiguousColumn,
+			"column reference %q is ambiguous", col).WithPosition(loc + 1)
+	}
+	return foundItem, foundCol, n == 1, nil
+}
+
+// item returns the range item named name in s (not parents).
+func (s *scope) item(name string) *rangeItem {
+	for _, it := range s.items {
+		if it.name == name {
+			return it
+		}
+	}
+	return nil
+}
+
+// fromClause translates FROM items, adding them to s, and returns the
+// SQLite FROM text (without the FROM keyword).
+func (t *translator) fromClause(s *scope, from []*pg.Node) (string, error) {
+	parts := make([]string, 0, len(from))
+	for _, n := range from {
+		sql, err := t.fromItem(s, n)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, sql)
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+func (t *translator) fromItem(s *scope, n *pg.Node) (string, error) {
+	switch x := n.Node.(type) {
+	case *pg.Node_RangeVar:
+		return t.fromRangeVar(s, x.RangeVar)
+	case *pg.Node_JoinExpr:
+		return t.fromJoin(s, x.JoinExpr)
+	case *pg.Node_RangeSubselect:
+		return t.fromSubselect(s, x.RangeSubselect)
+	case *pg.Node_RangeFunction:
+		return t.fromFunction(s, x.RangeFunction)
+	}
+	return "", pgerr.Unsupported("this kind of FROM item")
+}
+
+func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
+	alias := rv.Relname
+	var colAliases []string
+	if rv.Alias != nil {
+		alias = rv.Alias.Aliasname
+		colAliases = names(rv.Alias.Colnames)
+	}
+	if rv.Schemaname == "" {
+		if c := t.lookupCTE(rv.Relname); c != nil {
+			item := &rangeItem{name: alias, sqlAlias: alias, cols: append([]scopeCol(nil), c.cols...)}
+			renameCols(item.cols, colAliases)
+			s.items = append(s.items, item)
+			return quote(c.name) + " AS " + quote(alias), nil
+		}
+	}
+	rel, err := t.lookupRelation(rv)
+	if err != nil {
+		return "", err
+	}
+	if rel.Kind != catalog.KindTable && rel.Kind != catalog.KindView && rel.Kind != catalog.KindSequence {
+		return "", pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name)
+	}
+	if s.item(alias) != nil {
+		return "", pgerr.New(pgerr.DuplicateAlias, "table name %q specified more than once", alias)
+	}
+	item := &rangeItem{name: alias, sqlAlias: alias, rel: rel, cols: relationCols(rel)}
+	renameCols(item.cols, colAliases)
+	s.items = append(s.items, item)
+	return quote(rel.SQLiteName) + " AS " + quote(alias), nil
+}
+
+// renameCols applies a column alias list (t AS x(a, b)).
+func renameCols(cols []scopeCol, aliases []string) {
+	for i, a := range aliases {
+		if i < len(cols) {
+			cols[i].name = a
+		}
+	}
+}
+
+func (t *translator) fromSubselect(s *scope, rs *pg.RangeSubselect) (string, error) {
+	sel, ok := rs.Subquery.Node.(*pg.Node_SelectStmt)
+	if !ok {
+		return "", pgerr.Unsupported("this kind of subquery in FROM")
+	}
+	if rs.Alias == nil {
+		return "", pgerr.New(pgerr.SyntaxError, "subquery in FROM must have an alias")
+	}
+	inner := &scope{}
+	if rs.Lateral {
+		inner.parent = s
+	}
+	q, err := t.selectQuery(inner, sel.SelectStmt)
+	if err != nil {
+		return "", err
+	}
+	alias := rs.Alias.Aliasname
+	item := &rangeItem{name: alias, sqlAlias: alias}
+	for _, c := range q.cols {
+		item.cols = append(item.cols, scopeCol{name: c.Name, sqlName: c.sqlName, typ: c.Type, mod: c.TypMod})
+	}
+	renameColsKeepSQL(item, names(rs.Alias.Colnames))
+	s.items = append(s.items, item)
+	return "(" + q.sql + ") AS " + quote(alias), nil
+}
+
+// renameColsKeepSQL renames visible names only; SQLite names stay those of
+// the subquery's output.
+func renameColsKeepSQL(item *rangeItem, aliases []string) {
+	for i, a := range aliases {
+		if i < len(item.cols) {
+			item.cols[i].name = a
+		}
+	}
+}
+
+func (t *translator) fromJoin(s *scope, j *pg.JoinExpr) (string, error) {
+	left, err := t.fromItem(s, j.Larg)
+	if err != nil {
+		return "", err
+	}
+	leftItems := len(s.items)
+	right, err := t.fromItem(s, j.Rarg)
+	if err != nil {
+		return "", err
+	}
+	var kw string
+	switch j.Jointype {
+	case pg.JoinType_JOIN_INNER:
+		kw = "JOIN"
+		if j.Quals == nil && len(j.UsingClause) == 0 && !j.IsNatural {
+			kw = "CROSS JOIN"
+		}
+	case pg.JoinType_JOIN_LEFT:
+		kw = "LEFT JOIN"
+	case pg.JoinType_JOIN_RIGHT:
+		kw = "RIGHT JOIN"
+	case pg.JoinType_JOIN_FULL:
+		kw = "FULL JOIN"
+	default:
+		return "", pgerr.Unsupported("this join type")
+	}
+	if j.Alias != nil {
+		return "", pgerr.Unsupported("an alias on a JOIN")
+	}
+	out := left + " " + kw + " " + right
+	switch {
+	case j.IsNatural:
+		return "", pgerr.Unsupported("NATURAL JOIN")
+	case len(j.UsingClause) > 0:
+		cond, err := t.joinUsing(s, s.items[:leftItems], s.items[leftItems:], names(j.UsingClause))
+		if err != nil {
+			return "", err
+		}
+		out += " ON " + cond
+	case j.Quals != nil:
+		on, err := t.boolExpr(s, j.Quals, "JOIN/ON")
+		if err != nil {
+			return "", err
+		}
+		out += " ON " + on
+	}
+	return out, nil
+}
+
+// joinUsing builds the ON condition for JOIN … USING and hides the right
+// side's copies of the columns from unqualified references and from *.
+func (t *translator) joinUsing(s *scope, left, right []*rangeItem, cols []string) (string, error) {
+	conds := make([]string, 0, len(cols))
+	for _, name := range cols {
+		lsc := &scope{items: left}
+		rsc := &scope{items: right}
+		li, lc, found, err := lsc.find("", name, 0)
+		if err != nil {
+			return "", err
+		}
+		ri, rc, found2, err := rsc.find("", name, 0)
+		if err != nil {
+			return "", err
+		}
+		if !found || !found2 {
+			return "", pgerr.New(pgerr.UndefinedColumn, "column %q specified in USING clause does not exist", name)
+		}
+		conds = append(conds, li.ref(lc)+" = "+ri.ref(rc))
+		for i := range ri.cols {
+			if ri.cols[i].name == name {
+				ri.cols[i].usingMerged = true
+			}
+		}
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
+	if len(rf.Functions) != 1 {
+		return "", pgerr.Unsupported("ROWS FROM with several functions")
+	}
+	list, ok := rf.Functions[0].Node.(*pg.Node_List)
+	if !ok || len(list.List.Items) == 0 {
+		return "", pgerr.Unsupported("this FROM function")
+	}
+	fc, ok := list.List.Items[0].Node.(*pg.Node_FuncCall)
+	if !ok {
+		return "", pgerr.Unsupported("this FROM function")
+	}
+	fname := strings.Join(names(fc.FuncCall.Funcname), ".")
+	fname = strings.TrimPrefix(fname, "pg_catalog.")
+	if fname != "generate_series" || len(fc.FuncCall.Args) < 2 {
+		return "", pgerr.Unsupported("function " + fname + " in FROM")
+	}
+	args := make([]string, 0, 3)
+	for _, a := range fc.FuncCall.Args {
+		e, err := t.expr(s, a)
+		if err != nil {
+			return "", err
+		}
+		e, err = t.coerce(e, pgval.Int8OID)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, e.sql)
+	}
+	alias := "generate_series"
+	colName := "generate_series"
+	if rf.Alias != nil {
+		alias = rf.Alias.Aliasname
+		colName = alias
+		if cn := names(rf.Alias.Colnames); len(cn) > 0 {
+			colName = cn[0]
+		}
+	}
+	step := "1"
+	if len(args) == 3 {
+		step = args[2]
+	}
+	item := &rangeItem{name: alias, sqlAlias: alias,
+		cols: []scopeCol{{name: colName, sqlName: "value", typ: pgval.Int8OID, mod: -1}}}
+	s.items = append(s.items, item)
+	return "generate_series(" + args[0] + ", " + args[1] + ", " + step + ") AS " + quote(alias), nil
+}

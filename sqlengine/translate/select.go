@@ -1,0 +1,611 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
+)
+
+// query is a translated SELECT (or VALUES, or set operation).
+type query struct {
+	sql  string
+	cols []outCol
+}
+
+// outCol is one output column with the SQLite alias it was given.
+type outCol struct {
+	Column
+	sqlName string
+	expr    expr
+}
+
+// cte is a WITH query visible to the statement.
+type cte struct {
+	name string
+	cols []scopeCol
+}
+
+func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
+	if sel.IntoClause != nil {
+		return nil, pgerr.Unsupported("SELECT INTO")
+	}
+	q, err := t.selectQuery(&scope{}, sel)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Kind: KindQuery, Tag: "SELECT",
+		Steps: []Step{{SQL: q.sql, Rows: true, Args: t.argsFor(q.sql)}}}
+	for _, c := range q.cols {
+		plan.Columns = append(plan.Columns, c.Column)
+	}
+	if hasLocking(sel) {
+		plan.Volatile = true
+	}
+	return plan, nil
+}
+
+func hasLocking(sel *pg.SelectStmt) bool {
+	return len(sel.LockingClause) > 0
+}
+
+// argsFor lists the parameters referenced by sql as ?N placeholders; every
+// parameter is bound by number, so binding all of them is always correct.
+func (t *translator) argsFor(string) []Arg {
+	args := make([]Arg, 0, len(t.params))
+	for i := range t.params {
+		args = append(args, Arg{Param: i + 1})
+	}
+	return args
+}
+
+// selectQuery translates a SELECT at any nesting level; s is the query's own
+// (empty) scope whose parent is the enclosing query's scope, if correlated.
+func (t *translator) selectQuery(s *scope, sel *pg.SelectStmt) (query, error) {
+	with := ""
+	if sel.WithClause != nil {
+		w, err := t.withClause(s, sel.WithClause)
+		if err != nil {
+			return query{}, err
+		}
+		defer t.popCTEs()
+		with = w
+	}
+	var q query
+	var err error
+	switch {
+	case sel.Op != pg.SetOperation_SETOP_NONE && sel.Op != pg.SetOperation_SET_OPERATION_UNDEFINED:
+		q, err = t.setOperation(s, sel)
+	case len(sel.ValuesLists) > 0:
+		q, err = t.valuesQuery(s, sel)
+	default:
+		q, err = t.simpleSelect(s, sel)
+	}
+	if err != nil {
+		return query{}, err
+	}
+	q.sql = with + q.sql
+	return q, nil
+}
+
+func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
+	var b strings.Builder
+	from := ""
+	if len(sel.FromClause) > 0 {
+		f, err := t.fromClause(s, sel.FromClause)
+		if err != nil {
+			return query{}, err
+		}
+		from = f
+	}
+	s.aggAllowed = true
+	cols, err := t.targetList(s, sel.TargetList)
+	if err != nil {
+		return query{}, err
+	}
+	s.aggAllowed = false
+	b.WriteString("SELECT ")
+	if len(sel.DistinctClause) > 0 {
+		if sel.DistinctClause[0] != nil && sel.DistinctClause[0].Node != nil {
+			return query{}, pgerr.Unsupported("SELECT DISTINCT ON")
+		}
+		b.WriteString("DISTINCT ")
+	}
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.expr.sql + " AS " + quote(c.sqlName))
+	}
+	if from != "" {
+		b.WriteString(" FROM " + from)
+	}
+	if sel.WhereClause != nil {
+		w, err := t.boolExpr(s, sel.WhereClause, "WHERE")
+		if err != nil {
+			return query{}, err
+		}
+		b.WriteString(" WHERE " + w)
+	}
+	if err := t.groupHaving(&b, s, sel, cols); err != nil {
+		return query{}, err
+	}
+	if err := t.orderLimit(&b, s, sel, cols); err != nil {
+		return query{}, err
+	}
+	return query{sql: b.String(), cols: cols}, nil
+}
+
+func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStmt, cols []outCol) error {
+	if len(sel.GroupClause) > 0 {
+		items := make([]string, 0, len(sel.GroupClause))
+		for _, g := range sel.GroupClause {
+			e, err := t.sortKey(s, g, cols)
+			if err != nil {
+				return err
+			}
+			items = append(items, e.sql)
+		}
+		b.WriteString(" GROUP BY " + strings.Join(items, ", "))
+	}
+	if sel.HavingClause != nil {
+		s.aggAllowed = true
+		h, err := t.boolExpr(s, sel.HavingClause, "HAVING")
+		s.aggAllowed = false
+		if err != nil {
+			return err
+		}
+		b.WriteString(" HAVING " + h)
+	}
+	return nil
+}
+
+// orderLimit appends ORDER BY, LIMIT and OFFSET.
+func (t *translator) orderLimit(b *strings.Builder, s *scope, sel *pg.SelectStmt, cols []outCol) error {
+	if len(sel.SortClause) > 0 {
+		items := make([]string, 0, len(sel.SortClause))
+		s.aggAllowed = true
+		for _, n := range sel.SortClause {
+			sb := n.GetSortBy()
+			e, err := t.sortKey(s, sb.Node, cols)
+			if err != nil {
+				s.aggAllowed = false
+				return err
+			}
+			items = append(items, e.sql+sortSuffix(sb))
+		}
+		s.aggAllowed = false
+		b.WriteString(" ORDER BY " + strings.Join(items, ", "))
+	}
+	limit, offset := "", ""
+	if sel.LimitCount != nil {
+		e, err := t.limitExpr(s, sel.LimitCount)
+		if err != nil {
+			return err
+		}
+		limit = e
+	}
+	if sel.LimitOffset != nil {
+		e, err := t.limitExpr(s, sel.LimitOffset)
+		if err != nil {
+			return err
+		}
+		offset = e
+	}
+	if limit != "" || offset != "" {
+		if limit == "" {
+			limit = "-1"
+		}
+		b.WriteString(" LIMIT " + limit)
+		if offset != "" {
+			b.WriteString(" OFFSET " + offset)
+		}
+	}
+	return nil
+}
+
+func (t *translator) limitExpr(s *scope, n *pg.Node) (string, error) {
+	if c, ok := n.Node.(*pg.Node_AConst); ok && c.AConst.Isnull {
+		return "-1", nil // LIMIT ALL / LIMIT NULL
+	}
+	e, err := t.expr(s, n)
+	if err != nil {
+		return "", err
+	}
+	if e, err = t.coerce(e, pgval.Int8OID); err != nil {
+		return "", err
+	}
+	return e.sql, nil
+}
+
+func sortSuffix(sb *pg.SortBy) string {
+	desc := sb.SortbyDir == pg.SortByDir_SORTBY_DESC
+	out := " ASC"
+	if desc {
+		out = " DESC"
+	}
+	nullsFirst := desc
+	switch sb.SortbyNulls {
+	case pg.SortByNulls_SORTBY_NULLS_FIRST:
+		nullsFirst = true
+	case pg.SortByNulls_SORTBY_NULLS_LAST:
+		nullsFirst = false
+	}
+	if nullsFirst {
+		return out + " NULLS FIRST"
+	}
+	return out + " NULLS LAST"
+}
+
+// sortKey resolves an ORDER BY / GROUP BY item: an output column position,
+// an output column name, or an expression over the FROM items.
+func (t *translator) sortKey(s *scope, n *pg.Node, cols []outCol) (expr, error) {
+	if c, ok := n.Node.(*pg.Node_AConst); ok {
+		if iv, ok := c.AConst.Val.(*pg.A_Const_Ival); ok {
+			pos := int(iv.Ival.Ival)
+			if pos < 1 || pos > len(cols) {
+				return expr{}, pgerr.New(pgerr.InvalidColumnReference, "ORDER BY position %d is not in select list", pos)
+			}
+			return cols[pos-1].expr, nil
+		}
+	}
+	if cr, ok := n.Node.(*pg.Node_ColumnRef); ok && len(cr.ColumnRef.Fields) == 1 {
+		name := strVal(cr.ColumnRef.Fields[0])
+		if _, _, err := t.resolveColumn(s, []string{name}, 0); err != nil {
+			for _, c := range cols {
+				if c.Name == name {
+					return c.expr, nil
+				}
+			}
+		}
+	}
+	return t.expr(s, n)
+}
+
+// targetList translates the select list, expanding * and t.*.
+func (t *translator) targetList(s *scope, targets []*pg.Node) ([]outCol, error) {
+	cols := make([]outCol, 0, len(targets))
+	used := map[string]int{}
+	add := func(c outCol) {
+		used[c.Name]++
+		c.sqlName = c.Name
+		if n := used[c.Name]; n > 1 {
+			c.sqlName = c.Name + "_" + strconv.Itoa(n)
+		}
+		cols = append(cols, c)
+	}
+	for _, n := range targets {
+		rt := n.GetResTarget()
+		if star, qual, ok := starRef(rt.Val); ok && star {
+			expanded, err := t.expandStar(s, qual, rt.Location)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range expanded {
+				add(c)
+			}
+			continue
+		}
+		e, err := t.expr(s, rt.Val)
+		if err != nil {
+			return nil, err
+		}
+		if e.lit != nil || e.typ == pgval.UnknownOID || e.null || e.typ == pgval.Unspecified {
+			if e, err = t.coerce(e, pgval.TextOID); err != nil {
+				return nil, err
+			}
+		}
+		name := e.name
+		if rt.Name != "" {
+			name = rt.Name
+		}
+		if name == "" {
+			name = "?column?"
+		}
+		c := outCol{Column: Column{Name: name, Type: e.typ, TypMod: e.mod}, expr: e}
+		if e.col != nil && e.col.tableOID != 0 {
+			c.TableOID, c.Attnum = e.col.tableOID, e.col.attnum
+		}
+		add(c)
+	}
+	return cols, nil
+}
+
+// starRef reports whether n is * or rel.*.
+func starRef(n *pg.Node) (bool, string, bool) {
+	cr, ok := n.Node.(*pg.Node_ColumnRef)
+	if !ok {
+		return false, "", false
+	}
+	f := cr.ColumnRef.Fields
+	if _, ok := f[len(f)-1].Node.(*pg.Node_AStar); !ok {
+		return false, "", false
+	}
+	if len(f) == 1 {
+		return true, "", true
+	}
+	return true, strVal(f[len(f)-2]), true
+}
+
+func (t *translator) expandStar(s *scope, qual string, loc int32) ([]outCol, error) {
+	var out []outCol
+	found := false
+	for _, it := range s.items {
+		if qual != "" && it.name != qual {
+			continue
+		}
+		found = true
+		for _, c := range it.cols {
+			if qual == "" && c.usingMerged {
+				continue
+			}
+			col := c
+			e := expr{sql: it.ref(c), typ: c.typ, mod: c.mod, col: &col, name: c.name}
+			out = append(out, outCol{Column: Column{Name: c.name, Type: c.typ, TypMod: c.mod,
+				TableOID: c.tableOID, Attnum: c.attnum}, expr: e})
+		}
+	}
+	if qual != "" && !found {
+		return nil, pgerr.New(pgerr.UndefinedTable, "missing FROM-clause entry for table %q", qual).WithPosition(loc + 1)
+	}
+	if qual == "" && len(s.items) == 0 {
+		return nil, pgerr.New(pgerr.SyntaxError, "SELECT * with no tables specified is not valid").WithPosition(loc + 1)
+	}
+	return out, nil
+}
+
+func (t *translator) valuesQuery(s *scope, sel *pg.SelectStmt) (query, error) {
+	rows := make([][]expr, 0, len(sel.ValuesLists))
+	width := -1
+	for _, vl := range sel.ValuesLists {
+		list := vl.GetList()
+		if width >= 0 && len(list.Items) != width {
+			return query{}, pgerr.New(pgerr.SyntaxError, "VALUES lists must all be the same length")
+		}
+		width = len(list.Items)
+		row := make([]expr, 0, width)
+		for _, it := range list.Items {
+			e, err := t.expr(s, it)
+			if err != nil {
+				return query{}, err
+			}
+			row = append(row, e)
+		}
+		rows = append(rows, row)
+	}
+	cols := make([]outCol, width)
+	for c := 0; c < width; c++ {
+		column := make([]expr, len(rows))
+		for r := range rows {
+			column[r] = rows[r][c]
+		}
+		unified, typ, err := t.unifyAll(column)
+		if err != nil {
+			return query{}, err
+		}
+		for r := range rows {
+			rows[r][c] = unified[r]
+		}
+		name := "column" + strconv.Itoa(c+1)
+		cols[c] = outCol{Column: Column{Name: name, Type: typ, TypMod: -1}, sqlName: name,
+			expr: expr{sql: quote(name), typ: typ, mod: -1, name: name}}
+	}
+	var b strings.Builder
+	// A SELECT wrapper gives the columns PostgreSQL's names in SQLite too.
+	b.WriteString("SELECT ")
+	for i := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("column" + strconv.Itoa(i+1) + " AS " + quote(cols[i].sqlName))
+	}
+	b.WriteString(" FROM (VALUES ")
+	for r, row := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		parts := make([]string, len(row))
+		for i, e := range row {
+			parts[i] = e.sql
+		}
+		b.WriteString("(" + strings.Join(parts, ", ") + ")")
+	}
+	b.WriteString(")")
+	if err := t.orderLimit(&b, &scope{parent: s.parent}, sel, cols); err != nil {
+		return query{}, err
+	}
+	return query{sql: b.String(), cols: cols}, nil
+}
+
+func (t *translator) setOperation(s *scope, sel *pg.SelectStmt) (query, error) {
+	l, err := t.selectQuery(&scope{parent: s.parent}, sel.Larg)
+	if err != nil {
+		return query{}, err
+	}
+	r, err := t.selectQuery(&scope{parent: s.parent}, sel.Rarg)
+	if err != nil {
+		return query{}, err
+	}
+	if len(l.cols) != len(r.cols) {
+		return query{}, pgerr.New(pgerr.SyntaxError, "each %s query must have the same number of columns", setOpName(sel.Op))
+	}
+	var op string
+	switch sel.Op {
+	case pg.SetOperation_SETOP_UNION:
+		op = " UNION "
+	case pg.SetOperation_SETOP_INTERSECT:
+		op = " INTERSECT "
+	default:
+		op = " EXCEPT "
+	}
+	if sel.All {
+		if sel.Op != pg.SetOperation_SETOP_UNION {
+			return query{}, pgerr.Unsupported(setOpName(sel.Op) + " ALL")
+		}
+		op = " UNION ALL "
+	}
+	cols := make([]outCol, len(l.cols))
+	for i := range l.cols {
+		typ := l.cols[i].Type
+		if typ == pgval.TextOID && r.cols[i].Type != pgval.TextOID {
+			typ = widerType(r.cols[i].Type, typ)
+		} else {
+			typ = widerType(typ, r.cols[i].Type)
+		}
+		cols[i] = l.cols[i]
+		cols[i].Type = typ
+		cols[i].TableOID, cols[i].Attnum = 0, 0
+		cols[i].expr = expr{sql: quote(l.cols[i].sqlName), typ: typ, mod: -1, name: l.cols[i].Name}
+	}
+	var b strings.Builder
+	b.WriteString("SELECT * FROM (" + wrapCompound(l.sql) + op + wrapCompound(r.sql) + ")")
+	if err := t.orderLimit(&b, &scope{parent: s.parent}, sel, cols); err != nil {
+		return query{}, err
+	}
+	return query{sql: b.String(), cols: cols}, nil
+}
+
+// wrapCompound makes an arm of a compound SELECT safe to combine: SQLite
+// forbids ORDER BY/LIMIT inside an arm, so such arms become subqueries.
+func wrapCompound(sql string) string {
+	up := strings.ToUpper(sql)
+	if strings.Contains(up, " ORDER BY ") || strings.Contains(up, " LIMIT ") || strings.HasPrefix(up, "WITH") {
+		return "SELECT * FROM (" + sql + ")"
+	}
+	return sql
+}
+
+func setOpName(op pg.SetOperation) string {
+	switch op {
+	case pg.SetOperation_SETOP_UNION:
+		return "UNION"
+	case pg.SetOperation_SETOP_INTERSECT:
+		return "INTERSECT"
+	}
+	return "EXCEPT"
+}
+
+// withClause translates WITH and registers the CTEs for the statement.
+func (t *translator) withClause(s *scope, w *pg.WithClause) (string, error) {
+	frame := map[string]*cte{}
+	t.ctes = append(t.ctes, frame)
+	parts := make([]string, 0, len(w.Ctes))
+	for _, n := range w.Ctes {
+		c := n.GetCommonTableExpr()
+		sel, ok := c.Ctequery.Node.(*pg.Node_SelectStmt)
+		if !ok {
+			return "", pgerr.Unsupported("data-modifying statements in WITH")
+		}
+		q, err := t.cteQuery(s, c, sel.SelectStmt, w.Recursive, frame)
+		if err != nil {
+			return "", err
+		}
+		aliases := names(c.Aliascolnames)
+		def := &cte{name: c.Ctename}
+		colNames := make([]string, len(q.cols))
+		for i, col := range q.cols {
+			name := col.Name
+			if i < len(aliases) {
+				name = aliases[i]
+			}
+			colNames[i] = quote(col.sqlName)
+			def.cols = append(def.cols, scopeCol{name: name, sqlName: col.sqlName, typ: col.Type, mod: col.TypMod})
+		}
+		frame[c.Ctename] = def
+		parts = append(parts, quote(c.Ctename)+"("+strings.Join(colNames, ", ")+") AS ("+q.sql+")")
+	}
+	kw := "WITH "
+	if w.Recursive {
+		kw = "WITH RECURSIVE "
+	}
+	return kw + strings.Join(parts, ", ") + " ", nil
+}
+
+// cteQuery translates one CTE body; a recursive one is registered with the
+// columns of its non-recursive arm before its recursive arm is translated.
+func (t *translator) cteQuery(s *scope, c *pg.CommonTableExpr, sel *pg.SelectStmt, recursive bool,
+	frame map[string]*cte) (query, error) {
+	if recursive && sel.Op == pg.SetOperation_SETOP_UNION && sel.Larg != nil {
+		base, err := t.selectQuery(&scope{parent: s.parent}, sel.Larg)
+		if err != nil {
+			return query{}, err
+		}
+		aliases := names(c.Aliascolnames)
+		def := &cte{name: c.Ctename}
+		for i, col := range base.cols {
+			name := col.Name
+			if i < len(aliases) {
+				name = aliases[i]
+			}
+			def.cols = append(def.cols, scopeCol{name: name, sqlName: col.sqlName, typ: col.Type, mod: col.TypMod})
+		}
+		frame[c.Ctename] = def
+	}
+	return t.selectQuery(&scope{parent: s.parent}, sel)
+}
+
+func (t *translator) popCTEs() { t.ctes = t.ctes[:len(t.ctes)-1] }
+
+func (t *translator) lookupCTE(name string) *cte {
+	for i := len(t.ctes) - 1; i >= 0; i-- {
+		if c, ok := t.ctes[i][name]; ok {
+			return c
+		}
+	}
+	return nil
+}
+
+// subLink translates EXISTS, IN (subquery), scalar subqueries and ALL.
+func (t *translator) subLink(s *scope, sl *pg.SubLink) (expr, error) {
+	sel, ok := sl.Subselect.Node.(*pg.Node_SelectStmt)
+	if !ok {
+		return expr{}, pgerr.Unsupported("this subquery")
+	}
+	inner := &scope{parent: s}
+	q, err := t.selectQuery(inner, sel.SelectStmt)
+	if err != nil {
+		return expr{}, err
+	}
+	switch sl.SubLinkType {
+	case pg.SubLinkType_EXISTS_SUBLINK:
+		return expr{sql: "EXISTS (" + q.sql + ")", typ: pgval.BoolOID, mod: -1, name: "exists"}, nil
+	case pg.SubLinkType_EXPR_SUBLINK:
+		if len(q.cols) != 1 {
+			return expr{}, pgerr.New(pgerr.SyntaxError, "subquery must return only one column")
+		}
+		c := q.cols[0]
+		return expr{sql: "(" + q.sql + ")", typ: c.Type, mod: c.TypMod, name: c.Name}, nil
+	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
+		return t.inSubquery(s, sl, q)
+	}
+	return expr{}, pgerr.Unsupported("this kind of subquery")
+}
+
+func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error) {
+	op := "="
+	if len(sl.OperName) > 0 {
+		op = strVal(sl.OperName[len(sl.OperName)-1])
+	}
+	isAny := sl.SubLinkType == pg.SubLinkType_ANY_SUBLINK
+	if !(isAny && op == "=") && !(!isAny && op == "<>") {
+		return expr{}, pgerr.Unsupported("operator " + op + " with a subquery")
+	}
+	if len(q.cols) != 1 {
+		return expr{}, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
+	}
+	l, err := t.expr(s, sl.Testexpr)
+	if err != nil {
+		return expr{}, err
+	}
+	if l, err = t.coerce(l, q.cols[0].Type); err != nil {
+		return expr{}, err
+	}
+	kw := " IN "
+	if !isAny {
+		kw = " NOT IN "
+	}
+	return expr{sql: "(" + l.sql + kw + "(" + q.sql + "))", typ: pgval.BoolOID, mod: -1, name: "?column?", agg: l.agg}, nil
+}

@@ -1,0 +1,224 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+	"github.com/pganalyze/pg_query_go/v5/parser"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+)
+
+// Options carry the session settings translation depends on.
+type Options struct {
+	SearchPath []string // schemas searched for unqualified names; pg_catalog is always searched first
+	User       string
+	Database   string
+	// Internal marks statements issued by chr2sql itself (the outbox, the
+	// migrations), which may write the columns the system owns.
+	Internal bool
+}
+
+// Parse parses sql into raw statements with their source text.
+func Parse(sql string) ([]RawStatement, error) {
+	tree, err := pg.Parse(sql)
+	if err != nil {
+		return nil, syntaxError(err)
+	}
+	out := make([]RawStatement, 0, len(tree.Stmts))
+	for _, s := range tree.Stmts {
+		text := statementText(sql, s)
+		out = append(out, RawStatement{Node: s.Stmt, SQL: text})
+	}
+	return out, nil
+}
+
+// RawStatement is one parsed statement.
+type RawStatement struct {
+	Node *pg.Node // nil for an empty statement
+	SQL  string
+}
+
+func statementText(sql string, s *pg.RawStmt) string {
+	start := int(s.StmtLocation)
+	if start > len(sql) {
+		return ""
+	}
+	end := len(sql)
+	if s.StmtLen > 0 && start+int(s.StmtLen) <= len(sql) {
+		end = start + int(s.StmtLen)
+	}
+	return strings.TrimSpace(sql[start:end])
+}
+
+func syntaxError(err error) error {
+	pe := pgerr.New(pgerr.SyntaxError, "%s", err.Error())
+	var perr *parser.Error
+	if errors.As(err, &perr) {
+		pe.Position = int32(perr.Cursorpos)
+	}
+	return pe
+}
+
+// Translate translates one statement against the catalog snapshot cat.
+// paramOIDs are the parameter types the client declared (0 = infer).
+func Translate(cat *catalog.Catalog, node *pg.Node, paramOIDs []uint32, opts Options) (*Plan, error) {
+	t := newTranslator(cat, paramOIDs, opts)
+	plan, err := t.statement(node)
+	if err != nil {
+		return nil, err
+	}
+	plan.Params = t.finalParams()
+	plan.CatalogVersion = cat.Version
+	plan.Volatile = plan.Volatile || t.volatile
+	plan.Effects = plan.Effects || t.effects
+	for oid := range t.seqs {
+		plan.Sequences = append(plan.Sequences, oid)
+	}
+	sortUint32(plan.Sequences)
+	if plan.Kind == KindQuery && plan.Volatile {
+		plan.Kind = KindWrite
+	}
+	return plan, nil
+}
+
+// translator holds the state of one statement's translation.
+type translator struct {
+	cat      *catalog.Catalog
+	opts     Options
+	params   []pgval.OID
+	seqs     map[uint32]bool
+	volatile bool
+	effects  bool
+	ctes     []map[string]*cte
+	// nextOID is the next OID DDL in this statement may allocate.
+	nextOID uint32
+	// aliasSeq numbers generated SQLite aliases.
+	aliasSeq int
+}
+
+func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
+	if len(opts.SearchPath) == 0 {
+		opts.SearchPath = []string{"public"}
+	}
+	t := &translator{cat: cat, opts: opts, seqs: map[uint32]bool{}, nextOID: cat.NextOID}
+	for _, o := range paramOIDs {
+		t.params = append(t.params, pgval.OID(o))
+	}
+	return t
+}
+
+// finalParams returns parameter types with unresolved ones defaulted to text.
+func (t *translator) finalParams() []pgval.OID {
+	out := make([]pgval.OID, len(t.params))
+	for i, o := range t.params {
+		if o == pgval.Unspecified || o == pgval.UnknownOID {
+			o = pgval.TextOID
+		}
+		out[i] = o
+	}
+	return out
+}
+
+func (t *translator) statement(node *pg.Node) (*Plan, error) {
+	if node == nil {
+		return &Plan{Kind: KindEmpty}, nil
+	}
+	switch n := node.Node.(type) {
+	case *pg.Node_SelectStmt:
+		return t.selectPlan(n.SelectStmt)
+	case *pg.Node_InsertStmt:
+		return t.insertPlan(n.InsertStmt)
+	case *pg.Node_UpdateStmt:
+		return t.updatePlan(n.UpdateStmt)
+	case *pg.Node_DeleteStmt:
+		return t.deletePlan(n.DeleteStmt)
+	case *pg.Node_CreateStmt:
+		return t.createTable(n.CreateStmt)
+	case *pg.Node_CreateSchemaStmt:
+		return t.createSchema(n.CreateSchemaStmt)
+	case *pg.Node_IndexStmt:
+		return t.createIndex(n.IndexStmt)
+	case *pg.Node_CreateSeqStmt:
+		return t.createSequence(n.CreateSeqStmt)
+	case *pg.Node_DropStmt:
+		return t.drop(n.DropStmt)
+	case *pg.Node_TransactionStmt:
+		return t.transaction(n.TransactionStmt)
+	case *pg.Node_VariableSetStmt:
+		return t.set(n.VariableSetStmt)
+	case *pg.Node_VariableShowStmt:
+		return &Plan{Kind: KindShow, Tag: "SHOW", Show: &ShowOp{Name: strings.ToLower(n.VariableShowStmt.Name)},
+			Columns: []Column{{Name: strings.ToLower(n.VariableShowStmt.Name), Type: pgval.TextOID, TypMod: -1}}}, nil
+	case *pg.Node_DiscardStmt:
+		return &Plan{Kind: KindNoop, Tag: "DISCARD ALL"}, nil
+	}
+	return nil, pgerr.Unsupported(statementName(node))
+}
+
+// statementName names a statement node for error messages ("CREATE VIEW").
+func statementName(node *pg.Node) string {
+	name := fmt.Sprintf("%T", node.Node)
+	name = strings.TrimPrefix(name, "*pg_query.Node_")
+	name = strings.TrimSuffix(name, "Stmt")
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String()) + " statement"
+}
+
+// allocOID hands out the next OID for DDL within this statement.
+func (t *translator) allocOID() uint32 {
+	oid := t.nextOID
+	t.nextOID++
+	return oid
+}
+
+// noteParam records that parameter n appears, growing the list.
+func (t *translator) noteParam(n int) error {
+	if n < 1 || n > 65535 {
+		return pgerr.New(pgerr.UndefinedParameter, "there is no parameter $%d", n)
+	}
+	for len(t.params) < n {
+		t.params = append(t.params, pgval.Unspecified)
+	}
+	return nil
+}
+
+func sortUint32(s []uint32) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// strVal returns the string of a String node.
+func strVal(n *pg.Node) string {
+	if s, ok := n.Node.(*pg.Node_String_); ok {
+		return s.String_.Sval
+	}
+	return ""
+}
+
+// names joins a list of String nodes ("pg_catalog", "lower").
+func names(nodes []*pg.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, strVal(n))
+	}
+	return out
+}
+
+// quote quotes a SQLite identifier.
+func quote(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

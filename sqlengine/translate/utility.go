@@ -1,0 +1,127 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+)
+
+func (t *translator) transaction(ts *pg.TransactionStmt) (*Plan, error) {
+	op := &TxOp{Savepoint: ts.SavepointName, Chain: ts.Chain}
+	var tag string
+	switch ts.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		op.Kind, tag = TxBegin, "BEGIN"
+		if ts.Kind == pg.TransactionStmtKind_TRANS_STMT_START {
+			tag = "START TRANSACTION"
+		}
+		ro, err := readOnlyOption(ts.Options)
+		if err != nil {
+			return nil, err
+		}
+		op.ReadOnly = ro
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
+		op.Kind, tag = TxCommit, "COMMIT"
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		op.Kind, tag = TxRollback, "ROLLBACK"
+	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		op.Kind, tag = TxSavepoint, "SAVEPOINT"
+	case pg.TransactionStmtKind_TRANS_STMT_RELEASE:
+		op.Kind, tag = TxRelease, "RELEASE"
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		op.Kind, tag = TxRollbackTo, "ROLLBACK"
+	default:
+		return nil, pgerr.Unsupported("two-phase commit")
+	}
+	return &Plan{Kind: KindTx, Tag: tag, Tx: op}, nil
+}
+
+// readOnlyOption reads BEGIN's transaction modes. Every isolation level is
+// accepted: chr2sql always runs transactions serializably, which satisfies
+// the guarantees of each weaker level.
+func readOnlyOption(opts []*pg.Node) (bool, error) {
+	ro := false
+	for _, o := range opts {
+		de := o.GetDefElem()
+		if de == nil {
+			continue
+		}
+		switch de.Defname {
+		case "transaction_read_only":
+			if c, ok := de.Arg.Node.(*pg.Node_AConst); ok {
+				if iv, ok := c.AConst.Val.(*pg.A_Const_Ival); ok {
+					ro = iv.Ival.Ival != 0
+				}
+			}
+		case "transaction_isolation", "transaction_deferrable":
+		default:
+			return false, pgerr.Unsupported("transaction option " + de.Defname)
+		}
+	}
+	return ro, nil
+}
+
+func (t *translator) set(vs *pg.VariableSetStmt) (*Plan, error) {
+	name := strings.ToLower(vs.Name)
+	op := &SetOp{Name: name, Local: vs.IsLocal}
+	switch vs.Kind {
+	case pg.VariableSetKind_VAR_SET_VALUE:
+		v, err := setValue(vs.Args)
+		if err != nil {
+			return nil, err
+		}
+		op.Value = v
+	case pg.VariableSetKind_VAR_SET_DEFAULT, pg.VariableSetKind_VAR_RESET:
+		op.Reset = true
+	case pg.VariableSetKind_VAR_RESET_ALL:
+		op.Reset, op.All = true, true
+	case pg.VariableSetKind_VAR_SET_MULTI:
+		// SET TRANSACTION … / SET SESSION CHARACTERISTICS: isolation levels
+		// are accepted (every transaction is serializable).
+		return &Plan{Kind: KindNoop, Tag: "SET"}, nil
+	default:
+		return nil, pgerr.Unsupported("this form of SET")
+	}
+	tag := "SET"
+	if vs.Kind == pg.VariableSetKind_VAR_RESET || vs.Kind == pg.VariableSetKind_VAR_RESET_ALL {
+		tag = "RESET"
+	}
+	return &Plan{Kind: KindSet, Tag: tag, Set: op}, nil
+}
+
+// setValue renders SET's argument list as PostgreSQL stores it.
+func setValue(args []*pg.Node) (string, error) {
+	parts := make([]string, 0, len(args))
+	for _, a := range args {
+		switch x := a.Node.(type) {
+		case *pg.Node_AConst:
+			switch v := x.AConst.Val.(type) {
+			case *pg.A_Const_Sval:
+				parts = append(parts, v.Sval.Sval)
+			case *pg.A_Const_Ival:
+				parts = append(parts, strconv.Itoa(int(v.Ival.Ival)))
+			case *pg.A_Const_Fval:
+				parts = append(parts, v.Fval.Fval)
+			case *pg.A_Const_Boolval:
+				parts = append(parts, strconv.FormatBool(v.Boolval.Boolval))
+			default:
+				return "", pgerr.Unsupported("this SET value")
+			}
+		case *pg.Node_TypeCast:
+			// SET TIME ZONE INTERVAL '…' and friends.
+			if c, ok := x.TypeCast.Arg.Node.(*pg.Node_AConst); ok {
+				if v, ok := c.AConst.Val.(*pg.A_Const_Sval); ok {
+					parts = append(parts, v.Sval.Sval)
+					continue
+				}
+			}
+			return "", pgerr.Unsupported("this SET value")
+		default:
+			return "", pgerr.Unsupported("this SET value")
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
