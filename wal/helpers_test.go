@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/chr2sql/chr2sql/vfs"
@@ -141,3 +143,7 @@ func isCorrupt(err error) (*CorruptError, bool) {
 	ok := errors.As(err, &ce)
 	return ce, ok && errors.Is(err, ErrCorrupt)
 }
+
+func u(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func hex8(h [32]byte) string { return hex.EncodeToString(h[:8]) }

@@ -219,3 +219,5 @@ func parseSegmentName(name string) (seq, first uint64, ok bool) {
 	first, err2 := strconv.ParseUint(s[17:], 16, 64)
 	return seq, first, err1 == nil && err2 == nil
 }
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
