@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -27,13 +28,13 @@ const (
 // one writer goroutine (run). Fields below "writer-only" are touched only by
 // that goroutine.
 type peer struct {
-	t     *Transport
-	id    uint64
-	log   *zap.Logger
-	queue chan raftpb.Message
-	stopc chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	t      *Transport
+	id     uint64
+	log    *zap.Logger
+	queue  chan raftpb.Message
+	ctx    context.Context // cancelled by stop; aborts a dial or handshake in progress
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu   sync.Mutex
 	addr string
@@ -52,11 +53,11 @@ type peer struct {
 
 func newPeer(t *Transport, id uint64, addr string) *peer {
 	l := peerLabel(id)
+	ctx, cancel := context.WithCancel(t.ctx)
 	return &peer{
-		t: t, id: id, addr: addr,
+		t: t, id: id, addr: addr, ctx: ctx, cancel: cancel,
 		log:               t.log.With(zap.Uint64("peer", id)),
 		queue:             make(chan raftpb.Message, t.cfg.SendQueue),
-		stopc:             make(chan struct{}),
 		done:              make(chan struct{}),
 		backoff:           minDialBackoff,
 		sentMsgs:          t.metrics.msgsSent.WithLabelValues(l),
@@ -87,7 +88,7 @@ func (p *peer) setAddress(addr string) {
 
 // stop ends the writer goroutine and waits for it.
 func (p *peer) stop() {
-	p.once.Do(func() { close(p.stopc) })
+	p.cancel()
 	p.mu.Lock()
 	if p.conn != nil {
 		_ = p.conn.Close()
@@ -101,7 +102,7 @@ func (p *peer) run() {
 	defer p.closeConn()
 	for {
 		select {
-		case <-p.stopc:
+		case <-p.ctx.Done():
 			return
 		case m := <-p.queue:
 			p.handle(m)
@@ -137,7 +138,7 @@ func (p *peer) ensureConn() net.Conn {
 	if time.Now().Before(p.retryAt) {
 		return nil
 	}
-	conn, _, err := p.t.dialPeer(p.id, addr, streamRaft)
+	conn, _, err := p.t.dialPeer(p.ctx, p.id, addr, streamRaft)
 	if err != nil {
 		p.scheduleRetry()
 		if msg := err.Error(); msg != p.lastErr || p.connected {
@@ -148,12 +149,10 @@ func (p *peer) ensureConn() net.Conn {
 		return nil
 	}
 	p.mu.Lock()
-	select {
-	case <-p.stopc:
+	if p.ctx.Err() != nil {
 		p.mu.Unlock()
 		_ = conn.Close()
 		return nil
-	default:
 	}
 	p.conn = conn
 	p.mu.Unlock()
@@ -258,17 +257,23 @@ func (p *peer) appendMsg(m raftpb.Message) bool {
 // dialPeer opens a connection of the given kind and completes the handshake:
 // it checks that the address answers as node id of our cluster and records
 // the meta the peer advertised.
-func (t *Transport) dialPeer(id uint64, addr string, kind byte) (net.Conn, *frameReader, error) {
+func (t *Transport) dialPeer(ctx context.Context, id uint64, addr string, kind byte) (net.Conn, *frameReader, error) {
 	if addr == "" {
 		return nil, nil, fmt.Errorf("%w: no address for peer %d", ErrConfig, id)
 	}
 	d := net.Dialer{Timeout: t.cfg.DialTimeout}
-	conn, err := d.DialContext(t.ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
 	configureConn(conn)
+	// A peer that accepts but never answers must not hold up stop or Close
+	// for the whole handshake timeout.
+	abort := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	h, fr, err := t.handshake(conn, kind)
+	if !abort() && err == nil {
+		err = ctx.Err()
+	}
 	if err == nil && (h.ClusterID != t.cfg.ClusterID || h.NodeID != id) {
 		err = fmt.Errorf("%w: expected node %d cluster %d, got node %d cluster %d",
 			ErrWrongPeer, id, t.cfg.ClusterID, h.NodeID, h.ClusterID)

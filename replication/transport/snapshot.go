@@ -67,7 +67,7 @@ func (t *Transport) sendSnapshot(m raftpb.Message, addr string, log *zap.Logger)
 	if size < 0 {
 		return 0, fmt.Errorf("%w: store reported negative size %d", ErrSnapshot, size)
 	}
-	conn, fr, err := t.dialPeer(m.To, addr, streamSnapshot)
+	conn, fr, err := t.dialPeer(t.ctx, m.To, addr, streamSnapshot)
 	if err != nil {
 		return 0, err
 	}
