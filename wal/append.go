@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"runtime"
 )
 
 // Pending is an Append whose records are written but maybe not yet durable.
@@ -41,6 +42,10 @@ func (l *Log) AppendAsync(recs []Record) (Pending, error) {
 		defer l.mu.Unlock()
 		return Pending{}, l.err
 	}
+	l.mu.Lock()
+	l.entered++
+	l.mu.Unlock()
+	defer l.finishWrite()
 	l.structMu.RLock()
 	defer l.structMu.RUnlock()
 	l.wmu.Lock()
@@ -165,6 +170,8 @@ func (l *Log) flush(tail *segment, b *batch) (uint64, error) {
 	tail.size = b.start + int64(len(b.buf))
 	l.lastIndex, l.lastTerm, l.lastHash = b.last.Index, b.last.Term, b.hash
 	l.writeSeq++
+	l.stats.Records += uint64(len(b.offs))
+	l.stats.Bytes += uint64(len(b.buf))
 	b.offs, b.terms = b.offs[:0], b.terms[:0]
 	return l.writeSeq, nil
 }
@@ -198,6 +205,14 @@ func (l *Log) rollover() (*segment, error) {
 	return seg, nil
 }
 
+func (l *Log) finishWrite() {
+	l.mu.Lock()
+	l.finished++
+	l.stats.Appends++
+	l.cond.Broadcast()
+	l.mu.Unlock()
+}
+
 // waitDurable blocks until write seq is covered by a successful fsync,
 // running the fsync itself when no round is in progress.
 func (l *Log) waitDurable(seq uint64) error {
@@ -211,7 +226,18 @@ func (l *Log) waitDurable(seq uint64) error {
 			return l.err
 		}
 		if !l.syncing {
-			_ = l.syncRoundLocked()
+			// Let appenders that the previous round just released, and any
+			// already writing, join this round: yield once, then wait for
+			// those that entered before us.
+			l.mu.Unlock()
+			runtime.Gosched()
+			l.mu.Lock()
+			for want := l.entered; l.finished < want && !l.syncing && l.err == nil; {
+				l.cond.Wait()
+			}
+			if !l.syncing && l.err == nil && l.syncedSeq < seq {
+				_ = l.syncRoundLocked()
+			}
 			continue
 		}
 		l.cond.Wait()

@@ -78,7 +78,29 @@ type Log struct {
 	writeSeq  uint64
 	syncedSeq uint64
 	syncing   bool
-	err       error // poison or ErrClosed; sticky
+	// entered and finished count appenders in AppendAsync; a would-be syncer
+	// waits until those that entered before it finished, so one round covers
+	// every write already under way (bounded: later arrivals are not waited for).
+	entered  uint64
+	finished uint64
+	err      error // poison or ErrClosed; sticky
+	stats     Stats
+}
+
+// Stats are cumulative counters since Open, for metrics (entries and bytes
+// per fsync).
+type Stats struct {
+	Appends     uint64 // AppendAsync calls that wrote records
+	Records     uint64 // records written
+	Bytes       uint64 // encoded bytes written
+	FsyncRounds uint64 // fsyncs of segment files (group commit rounds and rollovers)
+}
+
+// Stats returns the counters.
+func (l *Log) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
 }
 
 // Open opens (creating if needed) the log in opts.Dir and runs recovery: it
@@ -256,6 +278,7 @@ func (l *Log) syncRoundLocked() error {
 	err := f.Sync()
 	l.mu.Lock()
 	l.syncing = false
+	l.stats.FsyncRounds++
 	if err != nil {
 		return l.setPoisonLocked(fsyncErr("sync segment", err))
 	}
