@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"path/filepath"
 	"testing"
@@ -319,7 +318,7 @@ func FuzzDecodeManifest(f *testing.F) {
 			return
 		}
 		if !bytes.Equal(encode(s), b) {
-			t.Fatal(fmt.Sprintf("accepted bytes differ from the encoding of %+v", s))
+			t.Fatalf("accepted bytes differ from the encoding of %+v", s)
 		}
 	})
 }

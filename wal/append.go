@@ -62,12 +62,11 @@ func (l *Log) AppendAsync(recs []Record) (Pending, error) {
 		return Pending{}, err
 	}
 	b := batch{buf: l.buf[:0], start: size}
-	var seq uint64
 	for i := range recs {
 		r := &recs[i]
 		need := int64(RecordHeaderBytes + len(r.Data))
 		if count+len(b.offs) > 0 && b.start+int64(len(b.buf))+need > l.segmentBytes {
-			if seq, err = l.flush(tail, &b); err != nil {
+			if _, err = l.flush(tail, &b); err != nil {
 				return Pending{}, err
 			}
 			if tail, err = l.rollover(); err != nil {
@@ -79,7 +78,8 @@ func (l *Log) AppendAsync(recs []Record) (Pending, error) {
 		hash = chainHash(hash, r)
 		b.add(r, hash)
 	}
-	if seq, err = l.flush(tail, &b); err != nil {
+	seq, err := l.flush(tail, &b)
+	if err != nil {
 		return Pending{}, err
 	}
 	if cap(b.buf) <= maxKeptBufferBytes {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chr2sql/chr2sql/vfs"
 	"github.com/chr2sql/chr2sql/vfs/faultfs"
@@ -52,17 +51,6 @@ func (f *gateFile) Sync() error {
 		<-f.g.release
 	}
 	return f.File.Sync()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestGroupCommitSharesOneFsync: while one fsync is in flight, two more

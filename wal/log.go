@@ -44,8 +44,6 @@ type segment struct {
 	terms    []uint64
 }
 
-func (s *segment) next() uint64 { return s.first + uint64(len(s.offs)) }
-
 // Log is the strict write-ahead log. See the package documentation for the
 // locking and durability rules.
 type Log struct {
@@ -84,7 +82,7 @@ type Log struct {
 	entered  uint64
 	finished uint64
 	err      error // poison or ErrClosed; sticky
-	stats     Stats
+	stats    Stats
 }
 
 // Stats are cumulative counters since Open, for metrics (entries and bytes
@@ -261,12 +259,6 @@ func (l *Log) setPoisonLocked(cause error) error {
 	}
 	l.cond.Broadcast()
 	return l.err
-}
-
-func (l *Log) setPoison(cause error) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.setPoisonLocked(cause)
 }
 
 // syncRoundLocked runs one fsync of the tail that covers every write flushed

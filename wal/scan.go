@@ -46,10 +46,6 @@ type scanResult struct {
 	corrupt  *CorruptError
 }
 
-func (r *scanResult) needsRepair() bool {
-	return r.torn != nil || len(r.obsolete) > 0 || len(r.tmps) > 0
-}
-
 // recordFunc observes each verified record in log order (Dump uses it).
 type recordFunc func(rec Record, hash [32]byte)
 
