@@ -72,6 +72,7 @@ const (
 	InvalidForeignKey                   Code = "42830"
 	InvalidName                         Code = "42602"
 	ReservedName                        Code = "42939"
+	CantChangeRuntimeParam              Code = "55P02"
 	NameTooLong                         Code = "42622"
 	DatatypeMismatch                    Code = "42804"
 	WrongObjectType                     Code = "42809"

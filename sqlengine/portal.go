@@ -1,0 +1,395 @@
+package sqlengine
+
+import (
+	"context"
+	"database/sql/driver"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/pgwire"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
+	"github.com/chr2sql/chr2sql/sqlengine/translate"
+)
+
+// statement implements pgwire.Statement.
+type statement struct {
+	s         *session
+	raw       translate.RawStatement
+	paramOIDs []uint32
+	plan      *translate.Plan
+}
+
+func (st *statement) translate() error {
+	plan, err := translate.Translate(st.s.catalog(), st.raw.Node, st.paramOIDs, st.s.options())
+	if err != nil {
+		return err
+	}
+	st.plan = plan
+	return nil
+}
+
+// current returns the plan, re-translated if the schema changed since.
+func (st *statement) current() (*translate.Plan, error) {
+	cat := st.s.catalog()
+	if st.plan.CatalogVersion == cat.Version {
+		return st.plan, nil
+	}
+	old := st.plan
+	if err := st.translate(); err != nil {
+		return nil, err
+	}
+	if !sameColumns(old.Columns, st.plan.Columns) {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "cached plan must not change result type")
+	}
+	return st.plan, nil
+}
+
+func sameColumns(a, b []translate.Column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Type != b[i].Type || a[i].Name != b[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *statement) ParamOIDs() []uint32 {
+	out := make([]uint32, len(st.plan.Params))
+	for i, p := range st.plan.Params {
+		out[i] = uint32(p)
+	}
+	return out
+}
+
+func (st *statement) Columns() []pgwire.Column { return wireColumns(st.plan.Columns) }
+
+func (st *statement) SQL() string { return st.raw.SQL }
+
+func wireColumns(cols []translate.Column) []pgwire.Column {
+	if len(cols) == 0 {
+		return nil
+	}
+	out := make([]pgwire.Column, len(cols))
+	for i, c := range cols {
+		size := int16(-1)
+		if ti, ok := pgval.Lookup(c.Type); ok {
+			size = ti.Len
+		}
+		out[i] = pgwire.Column{Name: c.Name, TableOID: c.TableOID, AttrNum: c.Attnum, TypeOID: c.Type,
+			TypeSize: size, TypeModifier: c.TypMod}
+	}
+	return out
+}
+
+func (st *statement) Bind(_ context.Context, params []any) (pgwire.Portal, error) {
+	if len(params) != len(st.plan.Params) {
+		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d",
+			len(params), len(st.plan.Params))
+	}
+	return &portal{st: st, params: params}, nil
+}
+
+// portal implements pgwire.Portal. With a row limit it buffers the result
+// and pages it out across Execute calls.
+type portal struct {
+	st       *statement
+	params   []any
+	buffered [][]any
+	pos      int
+	ran      bool
+	tag      string
+}
+
+func (p *portal) Columns() []pgwire.Column { return wireColumns(p.st.plan.Columns) }
+
+func (p *portal) Close() { p.buffered = nil }
+
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (string, bool, error) {
+	if !p.ran {
+		p.ran = true
+		emit := w.WriteRow
+		if maxRows > 0 {
+			emit = func(row []any) error { p.buffered = append(p.buffered, row); return nil }
+		}
+		tag, err := p.st.s.execute(ctx, p.st, p.params, emit, w)
+		if err != nil {
+			return "", false, err
+		}
+		p.tag = tag
+	}
+	for sent := 0; p.pos < len(p.buffered); sent++ {
+		if maxRows > 0 && sent == maxRows {
+			return "", true, nil
+		}
+		if err := w.WriteRow(p.buffered[p.pos]); err != nil {
+			return "", false, err
+		}
+		p.pos++
+	}
+	return p.tag, false, nil
+}
+
+// execute runs one statement in the session.
+func (s *session) execute(ctx context.Context, st *statement, params []any, emit func([]any) error, w pgwire.ResultWriter) (string, error) {
+	plan, err := st.current()
+	if err != nil {
+		s.fail()
+		return "", err
+	}
+	for _, n := range plan.Notices {
+		w.Notice(n)
+	}
+	if s.state == txFailed && !endsFailedBlock(plan) {
+		return "", pgerr.New(pgerr.InFailedSQLTransaction,
+			"current transaction is aborted, commands ignored until end of transaction block")
+	}
+	ctx, done := s.statementContext(ctx)
+	defer done()
+	tag, err := s.dispatch(ctx, st, plan, params, emit, w)
+	if err != nil {
+		if plan.Kind != translate.KindTx {
+			s.fail()
+		}
+		return "", err
+	}
+	return tag, nil
+}
+
+func endsFailedBlock(plan *translate.Plan) bool {
+	if plan.Kind != translate.KindTx {
+		return false
+	}
+	k := plan.Tx.Kind
+	return k == translate.TxCommit || k == translate.TxRollback || k == translate.TxRollbackTo
+}
+
+func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.Plan, params []any, emit func([]any) error, w pgwire.ResultWriter) (string, error) {
+	switch plan.Kind {
+	case translate.KindTx:
+		return s.txControl(ctx, plan.Tx, w)
+	case translate.KindSet:
+		if err := s.settings.set(plan.Set); err != nil {
+			return "", err
+		}
+		return plan.Tag, nil
+	case translate.KindShow:
+		v, err := s.settings.get(plan.Show.Name)
+		if err != nil {
+			return "", err
+		}
+		if err := emit([]any{v}); err != nil {
+			return "", err
+		}
+		return "SHOW", nil
+	case translate.KindNoop, translate.KindEmpty:
+		return plan.Tag, nil
+	case translate.KindQuery:
+		return s.runQuery(ctx, plan, params, emit)
+	case translate.KindWrite:
+		return s.runWrite(ctx, st, plan, params, emit)
+	}
+	return "", pgerr.Unsupported("this statement")
+}
+
+// bindSteps converts parameters to storage form and binds them to the plan's steps.
+func bindSteps(plan *translate.Plan, params []any) ([]stepRecord, error) {
+	args := make([]any, len(params))
+	for i, v := range params {
+		sv, err := sqltype.ToStorage(plan.Params[i], v)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = sv
+	}
+	steps := make([]stepRecord, len(plan.Steps))
+	for i, st := range plan.Steps {
+		var flags byte
+		if st.Rows {
+			flags |= stepRows
+		}
+		if st.Count {
+			flags |= stepCount
+		}
+		var stepArgs []any
+		if len(st.Args) > 0 {
+			stepArgs = args
+		}
+		steps[i] = stepRecord{Flags: flags, SQL: st.SQL, Args: stepArgs}
+	}
+	return steps, nil
+}
+
+// rowConverter turns SQLite rows into the pgval value model.
+func rowConverter(cols []translate.Column, emit func([]any) error) func([]driver.Value) error {
+	return func(row []driver.Value) error {
+		out := make([]any, len(row))
+		for i, v := range row {
+			if b, ok := v.([]byte); ok {
+				v = append([]byte(nil), b...)
+			}
+			typ := pgval.TextOID
+			if i < len(cols) {
+				typ = cols[i].Type
+			}
+			pv, err := sqltype.FromStorage(typ, v)
+			if err != nil {
+				return err
+			}
+			out[i] = pv
+		}
+		return emit(out)
+	}
+}
+
+func (s *session) runQuery(ctx context.Context, plan *translate.Plan, params []any, emit func([]any) error) (string, error) {
+	steps, err := bindSteps(plan, params)
+	if err != nil {
+		return "", err
+	}
+	rec := stmtRecord{Steps: steps}
+	switch {
+	case s.tx != nil || (s.inBlock() && !s.readOnly):
+		tx, err := s.writeTxn(ctx)
+		if err != nil {
+			return "", err
+		}
+		return s.writerStatement(ctx, tx, plan, rec, false, emit)
+	case s.inBlock():
+		conn, err := s.readTxConn(ctx)
+		if err != nil {
+			return "", err
+		}
+		return s.readStatement(ctx, conn, plan, rec, emit)
+	}
+	if s.settings.values["chr2.read_consistency"] != ReadLocal {
+		if err := s.e.readBarrier(ctx); err != nil {
+			return "", err
+		}
+	}
+	rc, err := s.e.acquireReader(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer s.e.releaseReader(rc)
+	rc.env.BeginTransaction(s.readTime(), 0, 0, rand.Uint64())
+	return s.readStatement(ctx, rc, plan, rec, emit)
+}
+
+func (s *session) readStatement(ctx context.Context, conn *sqliteConn, plan *translate.Plan, rec stmtRecord, emit func([]any) error) (string, error) {
+	conn.env.BeginStatement(scratchOrdinal)
+	res, err := conn.runSteps(ctx, &rec, rowConverter(plan.Columns, emit))
+	if err != nil {
+		return "", mapError(err, s.catalog())
+	}
+	return commandTag(plan, res), nil
+}
+
+// readTxConn returns the snapshot connection of a READ ONLY block.
+func (s *session) readTxConn(ctx context.Context) (*sqliteConn, error) {
+	if s.readTx != nil {
+		return s.readTx, nil
+	}
+	if s.settings.values["chr2.read_consistency"] != ReadLocal {
+		if err := s.e.readBarrier(ctx); err != nil {
+			return nil, err
+		}
+	}
+	rc, err := s.e.acquireReader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := rc.execScript(ctx, "BEGIN"); err != nil {
+		s.e.releaseReader(rc)
+		return nil, mapError(err, nil)
+	}
+	rc.env.BeginTransaction(s.readTime(), 0, 0, rand.Uint64())
+	s.readTx = rc
+	return rc, nil
+}
+
+func (s *session) runWrite(ctx context.Context, st *statement, plan *translate.Plan, params []any, emit func([]any) error) (string, error) {
+	if s.inBlock() && s.readOnly {
+		return "", pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", plan.Tag)
+	}
+	if len(plan.Steps) == 0 {
+		return plan.Tag, nil
+	}
+	tx, err := s.writeTxn(ctx)
+	if err != nil {
+		return "", err
+	}
+	// Admission may have taken a while: translate again if the schema the
+	// writer sees moved on since the plan was made.
+	if plan, err = st.current(); err != nil {
+		return "", err
+	}
+	steps, err := bindSteps(plan, params)
+	if err != nil {
+		return "", err
+	}
+	rec := stmtRecord{Seqs: plan.Sequences, Steps: steps}
+	if plan.SchemaChange {
+		rec.Flags |= flagSchemaChange
+	}
+	if plan.Effects {
+		rec.Flags |= flagEffects
+	}
+	return s.writerStatement(ctx, tx, plan, rec, true, emit)
+}
+
+// writerStatement runs a statement on the writer. Rows are buffered while
+// the writer is held and emitted after it is released.
+func (s *session) writerStatement(ctx context.Context, tx *Txn, plan *translate.Plan, rec stmtRecord, record bool,
+	emit func([]any) error) (string, error) {
+	var rows [][]any
+	var bytes int64
+	collect := rowConverter(plan.Columns, func(row []any) error {
+		for _, v := range row {
+			bytes += valueSize(v)
+		}
+		if bytes > s.e.cfg.MaxResultBytes {
+			return pgerr.New(pgerr.ProgramLimitExceeded, "result of a statement in a write transaction exceeds %d bytes",
+				s.e.cfg.MaxResultBytes)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	res, err := tx.Exec(ctx, rec, record, collect)
+	if err != nil {
+		return "", mapError(err, s.catalog())
+	}
+	for _, r := range rows {
+		if err := emit(r); err != nil {
+			return "", err
+		}
+	}
+	return commandTag(plan, res), nil
+}
+
+func valueSize(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x)) + 16
+	case []byte:
+		return int64(len(x)) + 24
+	}
+	return 16
+}
+
+// commandTag renders the CommandComplete tag.
+func commandTag(plan *translate.Plan, res stepResult) string {
+	switch plan.Tag {
+	case "INSERT":
+		return "INSERT 0 " + strconv.FormatInt(res.affected, 10)
+	case "UPDATE", "DELETE":
+		return plan.Tag + " " + strconv.FormatInt(res.affected, 10)
+	case "SELECT":
+		return "SELECT " + strconv.FormatInt(res.returned, 10)
+	}
+	return plan.Tag
+}

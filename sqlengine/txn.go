@@ -1,0 +1,209 @@
+package sqlengine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chr2sql/chr2sql/entry"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+)
+
+var errIdle = errors.New("sqlengine: write transaction idle too long")
+
+// scratchOrdinal marks statements that are not recorded in the entry; their
+// random stream only needs to differ from recorded statements'.
+const scratchOrdinal = 1 << 31
+
+// Txn is a transaction admitted by the Writer. Its methods are called by
+// one session goroutine; the Writer may abort it concurrently.
+type Txn struct {
+	w        *Writer
+	ep       *epoch
+	term     uint64
+	seq      uint64
+	rec      txRecord
+	internal bool
+	kind     entry.Kind
+	aborted  error
+	idle     *time.Timer
+	scratch  uint32
+	cat      *catalog.Catalog // the transaction's own catalog after DDL
+}
+
+// Term is the leader term the transaction executes in (its fencing token).
+func (tx *Txn) Term() uint64 { return tx.term }
+
+// BlockTime is the transaction's deterministic time.
+func (tx *Txn) BlockTime() time.Time { return time.UnixMicro(tx.rec.BlockTime) }
+
+// SetKind labels the entry the transaction will be proposed as.
+func (tx *Txn) SetKind(k entry.Kind) { tx.kind = k }
+
+// Catalog returns the catalog as this transaction sees it — including DDL
+// of earlier transactions in the same epoch — or nil when the committed
+// catalog applies.
+func (tx *Txn) Catalog() *catalog.Catalog {
+	if tx.cat != nil {
+		return tx.cat
+	}
+	tx.w.mu.Lock()
+	defer tx.w.mu.Unlock()
+	return tx.ep.cat
+}
+
+func (tx *Txn) touch() {
+	if tx.idle != nil {
+		tx.idle.Reset(tx.w.cfg.IdleTxTimeout)
+		return
+	}
+	tx.idle = time.AfterFunc(tx.w.cfg.IdleTxTimeout, func() {
+		w := tx.w
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.active == tx {
+			w.abortActiveLocked(errIdle)
+			w.admitNextLocked()
+		}
+	})
+}
+
+func (tx *Txn) stopIdle() {
+	if tx.idle != nil {
+		tx.idle.Stop()
+	}
+}
+
+// Exec runs one statement in the transaction. record marks statements that
+// change state (they go into the entry); collect receives result rows.
+func (tx *Txn) Exec(ctx context.Context, rec stmtRecord, record bool, collect func([]driver.Value) error) (stepResult, error) {
+	w := tx.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if tx.aborted != nil {
+		return stepResult{}, clientError(tx.aborted)
+	}
+	if w.active != tx {
+		return stepResult{}, clientError(ErrNotLeader)
+	}
+	tx.touch()
+	ordinal := uint32(len(tx.rec.Stmts))
+	if !record {
+		tx.scratch++
+		ordinal = scratchOrdinal | tx.scratch
+	}
+	w.conn.env.BeginStatement(ordinal)
+	res, err := w.conn.runSteps(ctx, &rec, collect)
+	if err != nil {
+		return res, err
+	}
+	if record {
+		rec.Digest = res.digest
+		tx.rec.Stmts = append(tx.rec.Stmts, rec)
+		if rec.Flags&flagEffects != 0 {
+			tx.ep.effects = true
+		}
+	}
+	if rec.Flags&flagSchemaChange != 0 {
+		tx.ep.schema = true
+		cat, err := catalog.Load(w.conn)
+		if err != nil {
+			w.haltLocked(fmt.Errorf("sqlengine: reload catalog in transaction: %w", err))
+			return res, w.halted
+		}
+		tx.cat = cat
+	}
+	return res, nil
+}
+
+// Commit proposes the transaction and waits until its epoch commits.
+func (tx *Txn) Commit(ctx context.Context) error {
+	w := tx.w
+	w.mu.Lock()
+	if tx.aborted != nil {
+		w.mu.Unlock()
+		return clientError(tx.aborted)
+	}
+	if w.active != tx {
+		w.mu.Unlock()
+		return clientError(ErrNotLeader)
+	}
+	tx.stopIdle()
+	if err := w.conn.execScript(ctx, `RELEASE "chr2_tx"`); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: release transaction: %w", err))
+		w.mu.Unlock()
+		return clientError(w.halted)
+	}
+	p := tx.pendingLocked()
+	if tx.cat != nil {
+		tx.ep.cat = tx.cat
+	}
+	w.active = nil
+	w.admitNextLocked()
+	w.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return tx.wait(ctx, p)
+}
+
+// pendingLocked queues the transaction's entry, or a marker for a read-only
+// transaction that saw effects of entries not yet committed.
+func (tx *Txn) pendingLocked() *pending {
+	w := tx.w
+	ep := tx.ep
+	if len(tx.rec.Stmts) == 0 {
+		if len(ep.pending) == 0 {
+			return nil
+		}
+		p := &pending{ep: ep, done: make(chan error, 1)}
+		ep.pending = append(ep.pending, p)
+		return p
+	}
+	kind := tx.kind
+	if kind == 0 {
+		kind = entry.KindTxn
+	}
+	data := entry.Encode(entry.Header{Kind: kind, BlockTime: tx.rec.BlockTime, ProposerID: w.cfg.NodeID,
+		ProposalSeq: tx.seq, Term: tx.term}, encodeTxs([]txRecord{tx.rec}))
+	p := &pending{ep: ep, seq: tx.seq, data: data, done: make(chan error, 1)}
+	ep.pending = append(ep.pending, p)
+	w.proposeQ <- p
+	return p
+}
+
+func (tx *Txn) wait(ctx context.Context, p *pending) error {
+	timer := time.NewTimer(tx.w.cfg.CommitTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-p.done:
+		return clientError(err)
+	case <-timer.C:
+		return clientError(ErrAmbiguous)
+	case <-ctx.Done():
+		return clientError(ErrAmbiguous)
+	}
+}
+
+// Rollback abandons the transaction.
+func (tx *Txn) Rollback() {
+	w := tx.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active != tx {
+		return
+	}
+	w.abortActiveLocked(errRolledBack)
+	w.admitNextLocked()
+}
+
+var errRolledBack = errors.New("sqlengine: transaction rolled back")
+
+// Aborted returns why the writer aborted the transaction, or nil.
+func (tx *Txn) Aborted() error {
+	tx.w.mu.Lock()
+	defer tx.w.mu.Unlock()
+	return tx.aborted
+}

@@ -1,0 +1,573 @@
+package sqlengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+)
+
+// Consensus is what the engine needs from the replicated log.
+type Consensus interface {
+	// Propose appends data to the log; it fails if this node is not the
+	// leader. Success means appended locally, not committed.
+	Propose(ctx context.Context, data []byte) error
+	// ReadIndex returns an index a linearizable read must wait for.
+	ReadIndex(ctx context.Context) (uint64, error)
+}
+
+// LogEntry is a committed log entry handed to Apply.
+type LogEntry struct {
+	Index, Term uint64
+	// Data is the envelope of a normal entry; nil for empty entries and
+	// configuration changes, which change no SQL state.
+	Data []byte
+}
+
+// WriterConfig tunes the writer.
+type WriterConfig struct {
+	NodeID uint64
+	// CommitTimeout bounds how long a commit waits for the log.
+	CommitTimeout time.Duration
+	// IdleTxTimeout ends a write transaction idle for this long (25P03).
+	IdleTxTimeout time.Duration
+	// MaxEpochTxs and MaxEpochAge bound a group-commit epoch.
+	MaxEpochTxs int
+	MaxEpochAge time.Duration
+	// AdmissionTimeout bounds the wait for the write lock.
+	AdmissionTimeout time.Duration
+	Logger           *zap.Logger
+}
+
+func (c *WriterConfig) defaults() {
+	if c.CommitTimeout == 0 {
+		c.CommitTimeout = 5 * time.Second
+	}
+	if c.IdleTxTimeout == 0 {
+		c.IdleTxTimeout = 30 * time.Second
+	}
+	if c.MaxEpochTxs == 0 {
+		c.MaxEpochTxs = 1024
+	}
+	if c.MaxEpochAge == 0 {
+		c.MaxEpochAge = 20 * time.Millisecond
+	}
+	if c.AdmissionTimeout == 0 {
+		c.AdmissionTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// Writer owns the SQLite write connection. Everything that changes state —
+// leader transactions and the apply of committed entries — runs through it
+// one at a time, so the order in which the leader executes equals log order.
+//
+// On the leader, transactions execute before they are proposed, inside an
+// epoch: one SQLite transaction that holds several client transactions, each
+// in its own savepoint. Steps of a leader transaction:
+//
+//  1. Begin waits for admission: leader, caught up to the term's first
+//     index, no other transaction active, epoch not closing.
+//  2. Statements execute on the write connection; write statements are
+//     recorded with the digest of their results.
+//  3. Commit releases the savepoint, queues the entry for the proposer (one
+//     goroutine, so log order equals execution order) and admits the next
+//     transaction; the client waits.
+//  4. When no transaction waits (or the epoch is full), the epoch closes.
+//     Apply marks each of the epoch's entries committed as the log commits
+//     them; when all are, the epoch's SQLite transaction commits with the
+//     applied index, and every waiting client is answered.
+//  5. A foreign entry, a failed proposal or a lost leadership aborts the
+//     epoch: SQLite rolls back, entries already committed in the log are
+//     re-applied from their log data, the rest fail.
+type Writer struct {
+	cfg      WriterConfig
+	cons     Consensus
+	conn     *sqliteConn
+	onSchema func(catalog.Querier) // reloads the engine's catalog after DDL became visible
+	onEffect func()                // wakes the outbox after effects became visible
+
+	mu         sync.Mutex
+	leader     bool
+	term       uint64
+	readyIndex uint64
+	applied    uint64 // highest index applied on the write connection
+	appliedTrm uint64
+	visible    uint64 // highest index committed in SQLite
+	blockTime  int64  // highest block time executed (µs)
+	seq        uint64 // proposal sequence of this process
+	epoch      *epoch
+	active     *Txn
+	waiters    []*admission
+	halted     error
+	closed     bool
+	visibleCh  chan struct{} // closed when visible advances
+
+	proposeQ chan *pending
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+type epoch struct {
+	pending  []*pending
+	started  time.Time
+	closing  bool
+	failed   bool
+	schema   bool             // a DDL ran in the epoch
+	effects  bool             // an effect was inserted in the epoch
+	cat      *catalog.Catalog // the catalog after the epoch's committed DDL
+	marked   []LogEntry       // entries the log committed during the epoch, in order
+	txCount  int
+	openedAt uint64 // visible index when the epoch began
+}
+
+// pending is one proposed entry (or a read-only transaction's marker)
+// waiting for its epoch to commit.
+type pending struct {
+	ep        *epoch
+	seq       uint64
+	data      []byte // nil for a marker
+	index     uint64
+	committed bool
+	done      chan error
+}
+
+type admission struct {
+	ch chan error
+	tx *Txn
+}
+
+func newWriter(cfg WriterConfig, cons Consensus, conn *sqliteConn) *Writer {
+	cfg.defaults()
+	return &Writer{
+		cfg:       cfg,
+		cons:      cons,
+		conn:      conn,
+		visibleCh: make(chan struct{}),
+		proposeQ:  make(chan *pending, 4*cfg.MaxEpochTxs),
+		stop:      make(chan struct{}),
+		seq:       uint64(time.Now().UnixNano()), // distinct from earlier incarnations' sequences
+	}
+}
+
+func (w *Writer) start() {
+	w.wg.Add(1)
+	go w.proposer()
+}
+
+func (w *Writer) close() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	w.failWaitersLocked(ErrClosed)
+	w.mu.Unlock()
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// proposer hands entries to consensus in exactly the order they executed.
+func (w *Writer) proposer() {
+	defer w.wg.Done()
+	for {
+		var p *pending
+		select {
+		case p = <-w.proposeQ:
+		case <-w.stop:
+			return
+		}
+		w.mu.Lock()
+		skip := p.ep.failed
+		w.mu.Unlock()
+		if skip {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
+		err := w.cons.Propose(ctx, p.data)
+		cancel()
+		if err != nil {
+			w.mu.Lock()
+			w.proposalFailedLocked(p, err)
+			w.mu.Unlock()
+		}
+	}
+}
+
+// SetLeadership records a leadership change. readyIndex is the index of
+// the new leader's first entry in term; transactions are admitted once it is
+// applied.
+func (w *Writer) SetLeadership(leader bool, term, readyIndex uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wasLeader := w.leader
+	w.leader, w.term = leader, term
+	if leader {
+		w.readyIndex = readyIndex
+		w.admitNextLocked()
+		return
+	}
+	if wasLeader {
+		w.cfg.Logger.Info("writer: leadership lost", zap.Uint64("term", term))
+	}
+	if w.active != nil {
+		w.abortActiveLocked(ErrNotLeader)
+	}
+	w.failWaitersLocked(ErrNotLeader)
+	if w.epoch != nil {
+		// Its entries may still commit through the new leader; Apply decides.
+		w.epoch.closing = true
+		w.tryFinalizeLocked()
+	}
+}
+
+// Leadership reports whether this node is leader and in which term.
+func (w *Writer) Leadership() (bool, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.leader, w.term
+}
+
+func (w *Writer) failWaitersLocked(err error) {
+	for _, a := range w.waiters {
+		a.ch <- err
+	}
+	w.waiters = nil
+}
+
+// Begin waits until the writer admits a new transaction.
+func (w *Writer) Begin(ctx context.Context, internal bool) (*Txn, error) {
+	w.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		w.mu.Unlock()
+		return nil, err
+	}
+	tx := &Txn{w: w, internal: internal}
+	a := &admission{ch: make(chan error, 1), tx: tx}
+	w.waiters = append(w.waiters, a)
+	w.admitNextLocked()
+	w.mu.Unlock()
+
+	timer := time.NewTimer(w.cfg.AdmissionTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-a.ch:
+		if err != nil {
+			return nil, err
+		}
+		return tx, nil
+	case <-ctx.Done():
+		return nil, w.abandonAdmission(a, ctx.Err())
+	case <-timer.C:
+		return nil, w.abandonAdmission(a, ErrNoQuorum)
+	}
+}
+
+// abandonAdmission withdraws a waiter; if it was admitted meanwhile, the
+// transaction is rolled back so the writer is not left held.
+func (w *Writer) abandonAdmission(a *admission, cause error) error {
+	w.mu.Lock()
+	for i, x := range w.waiters {
+		if x == a {
+			w.waiters = append(w.waiters[:i], w.waiters[i+1:]...)
+			w.mu.Unlock()
+			return cause
+		}
+	}
+	w.mu.Unlock()
+	if err := <-a.ch; err == nil {
+		a.tx.Rollback()
+	}
+	return cause
+}
+
+func (w *Writer) usableLocked() error {
+	switch {
+	case w.halted != nil:
+		return w.halted
+	case w.closed:
+		return ErrClosed
+	case !w.leader:
+		return ErrNotLeader
+	}
+	return nil
+}
+
+// admitNextLocked admits the next waiter or closes the epoch when none waits.
+func (w *Writer) admitNextLocked() {
+	if w.active != nil || w.halted != nil || w.closed {
+		return
+	}
+	if w.epoch != nil && w.epoch.closing {
+		return
+	}
+	if !w.leader {
+		w.failWaitersLocked(ErrNotLeader)
+		return
+	}
+	if w.applied < w.readyIndex || (w.epoch == nil && w.visible != w.applied) {
+		return // Apply calls back once caught up.
+	}
+	if len(w.waiters) == 0 || w.epochFullLocked() {
+		if w.epoch != nil {
+			w.epoch.closing = true
+			w.tryFinalizeLocked()
+		}
+		return
+	}
+	a := w.waiters[0]
+	w.waiters = w.waiters[1:]
+	if err := w.startTxLocked(a.tx); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: cannot start a transaction: %w", err))
+		a.ch <- w.halted
+		return
+	}
+	a.ch <- nil
+}
+
+func (w *Writer) epochFullLocked() bool {
+	e := w.epoch
+	return e != nil && (e.txCount >= w.cfg.MaxEpochTxs || time.Since(e.started) > w.cfg.MaxEpochAge)
+}
+
+func (w *Writer) startTxLocked(tx *Txn) error {
+	ctx := context.Background()
+	if w.epoch == nil {
+		if err := w.conn.execScript(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return err
+		}
+		w.epoch = &epoch{started: time.Now(), openedAt: w.visible}
+	}
+	if err := w.conn.execScript(ctx, `SAVEPOINT "chr2_tx"`); err != nil {
+		return err
+	}
+	w.epoch.txCount++
+	now := time.Now().UnixMicro()
+	if now <= w.blockTime {
+		now = w.blockTime + 1 // block time never goes backwards (G4)
+	}
+	w.blockTime = now
+	w.seq++
+	tx.ep = w.epoch
+	tx.term = w.term
+	tx.seq = w.seq
+	tx.rec = txRecord{BlockTime: now, Seed: rand.Uint64()}
+	w.conn.env.BeginTransaction(time.UnixMicro(now), tx.term, tx.seq, tx.rec.Seed)
+	w.active = tx
+	tx.touch()
+	return nil
+}
+
+// abortActiveLocked rolls back the active transaction's savepoint.
+func (w *Writer) abortActiveLocked(cause error) {
+	tx := w.active
+	if tx == nil {
+		return
+	}
+	tx.aborted = cause
+	tx.stopIdle()
+	w.active = nil
+	if w.epoch != nil && !w.epoch.failed {
+		if err := w.conn.execScript(context.Background(), `ROLLBACK TO "chr2_tx"`, `RELEASE "chr2_tx"`); err != nil {
+			w.haltLocked(fmt.Errorf("sqlengine: cannot roll back a transaction: %w", err))
+		}
+	}
+}
+
+// proposalFailedLocked handles a proposal consensus refused: it and every
+// later entry of its epoch are lost.
+func (w *Writer) proposalFailedLocked(p *pending, err error) {
+	if p.ep != w.epoch || p.committed {
+		return
+	}
+	w.cfg.Logger.Info("writer: proposal refused; aborting epoch", zap.Error(err))
+	w.abortEpochLocked(ErrLostProposal)
+}
+
+// abortEpochLocked rolls back the epoch's SQLite transaction, re-applies the
+// entries the log already committed, and fails the rest with cause.
+func (w *Writer) abortEpochLocked(cause error) {
+	e := w.epoch
+	if e == nil {
+		return
+	}
+	e.failed = true
+	if w.active != nil {
+		w.active.aborted = cause
+		w.active.stopIdle()
+		w.active = nil
+	}
+	if err := w.conn.execScript(context.Background(), "ROLLBACK"); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: cannot roll back epoch: %w", err))
+		return
+	}
+	w.epoch = nil
+	w.applied = w.visible
+	if len(e.marked) > 0 {
+		// The log committed these while the epoch was open: apply them again
+		// from their log data on the rolled-back state.
+		if err := w.applyForeignLocked(e.marked, true); err != nil {
+			w.haltLocked(err)
+		}
+	}
+	for _, p := range e.pending {
+		if p.committed {
+			p.done <- nil
+		} else {
+			p.done <- cause
+		}
+	}
+	w.failWaitersLocked(cause)
+}
+
+// tryFinalizeLocked commits the epoch once it is closing, no transaction is
+// active and the log committed all its entries.
+func (w *Writer) tryFinalizeLocked() {
+	e := w.epoch
+	if e == nil || !e.closing || w.active != nil {
+		return
+	}
+	for _, p := range e.pending {
+		if p.data != nil && !p.committed {
+			return
+		}
+	}
+	if w.applied > w.visible {
+		if err := w.writeMetaLocked(context.Background()); err != nil {
+			w.haltLocked(err)
+			return
+		}
+	}
+	if err := w.conn.execScript(context.Background(), "COMMIT"); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: epoch commit failed: %w", err))
+		return
+	}
+	w.epoch = nil
+	// The catalog must be current before any client learns of the commit.
+	if e.schema && w.onSchema != nil {
+		w.onSchema(w.conn)
+	}
+	w.advanceVisibleLocked(w.applied)
+	for _, p := range e.pending {
+		p.done <- nil
+	}
+	if e.effects && w.onEffect != nil {
+		w.onEffect()
+	}
+	w.admitNextLocked()
+}
+
+func (w *Writer) writeMetaLocked(ctx context.Context) error {
+	_, err := w.conn.exec(ctx, `UPDATE _chr2_meta SET value = CASE key WHEN 'applied_index' THEN ?1
+		WHEN 'applied_term' THEN ?2 ELSE ?3 END WHERE key IN ('applied_index', 'applied_term', 'block_time')`,
+		[]any{int64(w.applied), int64(w.appliedTrm), w.blockTime})
+	if err != nil {
+		return fmt.Errorf("sqlengine: write applied index: %w", err)
+	}
+	return nil
+}
+
+func (w *Writer) advanceVisibleLocked(index uint64) {
+	if index <= w.visible {
+		return
+	}
+	w.visible = index
+	close(w.visibleCh)
+	w.visibleCh = make(chan struct{})
+}
+
+// haltLocked stops the writer for good: state can no longer be trusted to
+// match the log.
+func (w *Writer) haltLocked(err error) {
+	if w.halted != nil {
+		return
+	}
+	w.halted = fmt.Errorf("%w: %v", ErrHalted, err)
+	w.cfg.Logger.Error("writer: halted", zap.Error(err))
+	if w.epoch != nil {
+		for _, p := range w.epoch.pending {
+			p.done <- w.halted
+		}
+		w.epoch.failed = true
+		w.epoch = nil
+	}
+	w.failWaitersLocked(w.halted)
+}
+
+// Visible returns the highest index whose effects readers can see.
+func (w *Writer) Visible() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.visible
+}
+
+// WaitVisible blocks until index is visible to readers or ctx ends.
+func (w *Writer) WaitVisible(ctx context.Context, index uint64) error {
+	for {
+		w.mu.Lock()
+		if w.halted != nil {
+			err := w.halted
+			w.mu.Unlock()
+			return err
+		}
+		if w.visible >= index {
+			w.mu.Unlock()
+			return nil
+		}
+		ch := w.visibleCh
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Halted returns the halt error, if any.
+func (w *Writer) Halted() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.halted
+}
+
+// clientError maps writer sentinels to client errors.
+func clientError(err error) error {
+	var pe *pgerr.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, ErrNotLeader):
+		return pgerr.New(pgerr.CannotConnectNow, "this node is not the leader and cannot accept writes").
+			WithHint("Connect to the leader, or retry once a leader is elected.")
+	case errors.Is(err, ErrNoQuorum):
+		return pgerr.New(pgerr.CannotConnectNow, "no quorum: the write could not be admitted in time").
+			WithHint("A majority of nodes must be reachable for writes and linearizable reads.")
+	case errors.Is(err, ErrLostProposal):
+		return pgerr.New(pgerr.SerializationFailure, "could not commit: leadership changed before the transaction was committed").
+			WithHint("The transaction did not commit; retry it.")
+	case errors.Is(err, ErrAmbiguous):
+		return pgerr.New(pgerr.TransactionResolutionUnknown, "transaction outcome unknown: the commit could not be confirmed").
+			WithHint("The transaction may or may not have committed; check before retrying.")
+	case errors.Is(err, ErrHalted):
+		return pgerr.Wrap(err, pgerr.DataCorrupted, "node halted: %v", err)
+	case errors.Is(err, ErrClosed):
+		return pgerr.New(pgerr.AdminShutdown, "terminating connection due to administrator command")
+	case errors.Is(err, errIdle):
+		return &pgerr.Error{Severity: pgerr.SeverityFatal, Code: pgerr.IdleInTransactionSessionTimeout,
+			Message: "terminating connection due to idle-in-transaction timeout"}
+	}
+	return pgerr.From(err)
+}

@@ -1,0 +1,155 @@
+package sqlengine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+)
+
+// asyncRun runs sql in a goroutine and delivers its results.
+func asyncRun(t *testing.T, c *testCluster, sql string) <-chan []result {
+	s := newSession(t, c.leader)
+	ch := make(chan []result, 1)
+	go func() { ch <- run(t, s, sql) }()
+	return ch
+}
+
+func firstErr(rs []result) error {
+	for _, r := range rs {
+		if r.err != nil {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// waitHeld waits until n proposals are parked in the log.
+func waitHeld(t *testing.T, l *memLog, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.heldCount() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d proposals reached the log", l.heldCount(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestDroppedProposalFailsDefinitelyAndChangesNothing(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
+	c.log.mu.Lock()
+	c.log.dropNext = true
+	c.log.mu.Unlock()
+	if code := fails(t, s, `INSERT INTO t VALUES (1)`); code != pgerr.SerializationFailure {
+		t.Fatalf("dropped proposal: SQLSTATE %s, want 40001", code)
+	}
+	must(t, s, `INSERT INTO t VALUES (2)`)
+	if r := must(t, s, `SELECT id FROM t`); rowsText(r.rows) != "2" {
+		t.Fatalf("rows %v", r.rows)
+	}
+	c.waitConverged(t)
+}
+
+// A deposed leader's entry that never reached the log fails with 40001 when
+// the new leader's entry takes its place; state converges.
+func TestForeignEntryAbortsEpoch(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	c.log.mu.Lock()
+	c.log.hold = true
+	c.log.mu.Unlock()
+	pendingWrite := asyncRun(t, c, `INSERT INTO t VALUES (1, 'old leader')`)
+	waitHeld(t, c.log, 1)
+
+	// Leadership moves to the follower in term 2; the held entry is lost.
+	c.leader.SetLeadership(false, 2, 0)
+	c.log.mu.Lock()
+	c.log.hold, c.log.held, c.log.term = false, nil, 2
+	c.log.mu.Unlock()
+	ready := c.log.appendEmpty()
+	c.follower.SetLeadership(true, 2, ready)
+	s2 := newSession(t, c.follower)
+	must(t, s2, `INSERT INTO t VALUES (1, 'new leader')`)
+
+	select {
+	case rs := <-pendingWrite:
+		if code := pgerr.CodeOf(firstErr(rs)); code != pgerr.SerializationFailure {
+			t.Fatalf("lost write: SQLSTATE %s (%v), want 40001", code, firstErr(rs))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("lost write never answered")
+	}
+	c.leader, c.follower = c.follower, c.leader
+	c.waitConverged(t)
+	if r := must(t, s2, `SELECT v FROM t`); rowsText(r.rows) != "new leader" {
+		t.Fatalf("rows %v", r.rows)
+	}
+}
+
+// Entries the log committed before a foreign entry arrived survive the
+// epoch's abort; the later one fails.
+func TestAbortKeepsCommittedPrefix(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
+	c.log.mu.Lock()
+	c.log.hold = true
+	c.log.mu.Unlock()
+	// Two transactions in one epoch: the first is held open until the second
+	// has executed, so both sit in the same SQLite transaction.
+	s1 := newSession(t, c.leader)
+	must(t, s1, `BEGIN`)
+	must(t, s1, `INSERT INTO t VALUES (1)`)
+	first := make(chan error, 1)
+	go func() { first <- firstErr(run(t, s1, `COMMIT`)) }()
+	second := asyncRun(t, c, `INSERT INTO t VALUES (2)`)
+	waitHeld(t, c.log, 2)
+
+	c.log.release(1) // only the first reaches the log
+	c.leader.SetLeadership(false, 2, 0)
+	c.log.mu.Lock()
+	c.log.hold, c.log.held, c.log.term = false, nil, 2
+	c.log.mu.Unlock()
+	ready := c.log.appendEmpty()
+	c.follower.SetLeadership(true, 2, ready)
+	s2 := newSession(t, c.follower)
+	must(t, s2, `INSERT INTO t VALUES (3)`)
+
+	if code := pgerr.CodeOf(firstErr(<-second)); code != pgerr.SerializationFailure {
+		t.Fatalf("second: SQLSTATE %s, want 40001", code)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first committed in the log but reported %v", err)
+	}
+	c.leader, c.follower = c.follower, c.leader
+	c.waitConverged(t)
+	if r := must(t, s2, `SELECT id FROM t ORDER BY id`); rowsText(r.rows) != "1\n3" {
+		t.Fatalf("rows %q", rowsText(r.rows))
+	}
+}
+
+// A leader that lost leadership after proposing learns the outcome from the
+// log: the entry committed through the new leader, so the client succeeds.
+func TestDeposedLeaderEntryCommitsLater(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
+	c.log.mu.Lock()
+	c.log.hold = true
+	c.log.mu.Unlock()
+	w := asyncRun(t, c, `INSERT INTO t VALUES (7)`)
+	waitHeld(t, c.log, 1)
+	c.leader.SetLeadership(false, 1, 0)
+	c.log.mu.Lock()
+	c.log.hold = false
+	c.log.mu.Unlock()
+	c.log.release(1)
+	if err := firstErr(<-w); err != nil {
+		t.Fatalf("write that committed reported %v", err)
+	}
+	c.waitConverged(t)
+}
