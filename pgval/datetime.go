@@ -84,8 +84,8 @@ func parseDateTime(oid OID, s string, loc *time.Location) (any, error) {
 			zone = time.FixedZone("", f.zoneOffsetSec)
 		}
 	}
-	ts := time.Date(f.year, time.Month(f.month), f.day, f.hour, f.minute, f.sec,
-		int(f.micros)*1000, zone).UTC()
+	ts := wallToInstant(time.Date(f.year, time.Month(f.month), f.day, f.hour, f.minute, f.sec,
+		int(f.micros)*1000, time.UTC), zone)
 	if _, ok := timestampMicros(ts); !ok {
 		return nil, pgerr.New(pgerr.DatetimeFieldOverflow, "timestamp out of range: \"%s\"", s)
 	}
@@ -421,7 +421,7 @@ func (f *dtFields) applyWord(word string) error {
 	if indexByte(word, '/') < 0 {
 		return dtSyntaxError{}
 	}
-	return pgerr.New(pgerr.InvalidParameterValue, "time zone \"%s\" not recognized", word)
+	return pgerr.New(pgerr.InvalidParameterValue, "time zone \"%s\" not recognized", lowerASCII(word))
 }
 
 func (f *dtFields) validate() error {
@@ -612,4 +612,36 @@ func formatClockMicros(us int64) string {
 func appendClockMicros(dst []byte, us int64) []byte {
 	sec := us / 1_000_000
 	return appendClock(dst, int(sec/3600), int(sec/60%60), int(sec%60), int(us%1_000_000))
+}
+
+// wallToInstant interprets a wall-clock time (carried in UTC) in loc the
+// way PostgreSQL's DetermineTimeZoneOffset does: around a transition, a
+// time in a spring-forward gap takes the offset from before it and an
+// ambiguous fall-back time takes the offset from after it. (time.Date
+// leaves that choice unspecified.)
+func wallToInstant(wall time.Time, loc *time.Location) time.Time {
+	if loc == time.UTC {
+		return wall
+	}
+	w := wall.Unix()
+	probe := time.Unix(w-86400, 0).In(loc)
+	_, beforeOff := probe.Zone()
+	_, boundary := probe.ZoneBounds()
+	off := beforeOff
+	if !boundary.IsZero() {
+		_, afterOff := boundary.In(loc).Zone()
+		b := boundary.Unix()
+		beforeTime, afterTime := w-int64(beforeOff), w-int64(afterOff)
+		switch {
+		case beforeTime < b && afterTime < b:
+			off = beforeOff
+		case beforeTime >= b && afterTime >= b:
+			off = afterOff
+		case beforeTime > afterTime: // spring forward: a gap
+			off = beforeOff
+		default: // fall back: ambiguous
+			off = afterOff
+		}
+	}
+	return wall.Add(-time.Duration(off) * time.Second).UTC()
 }

@@ -49,6 +49,19 @@
 //  6. Time zone data is embedded (time/tzdata) and "Local" is refused, so
 //     results never depend on the host's configuration.
 //
+// # Known departures from PostgreSQL
+//
+//   - Arrays are one-dimensional with lower bound 1: "[0:1]={1,2}" reads as
+//     {1,2}; multidimensional input is 0A000.
+//   - 'now', 'today', 'tomorrow', 'yesterday' are left to the SQL layer (G4).
+//   - Time zone names are matched case-sensitively (IANA spelling);
+//     PostgreSQL folds case. Abbreviations cover the common set only.
+//   - Date input knows ISO, MDY with slashes and YYYYMMDD; month names and
+//     other DateStyles are not accepted.
+//
+// testdata/parse_format.txt holds the expected outputs; TestAgainstPostgres
+// (opt-in, CHR2_PG_DSN) replays it against a real server.
+//
 // # Binary formats
 //
 // All integers are big-endian. Dates are int32 days and timestamps int64

@@ -412,6 +412,9 @@ func (p *jsonParser) unicodeEscape(out []byte) ([]byte, error) {
 	if !ok {
 		return out, jsonSyntax("\"\\u\" must be followed by four hexadecimal digits.")
 	}
+	if !p.build {
+		return out, nil // the json type keeps escapes as written, even lone surrogates
+	}
 	switch {
 	case r >= 0xDC00 && r <= 0xDFFF:
 		return out, jsonSyntax("Unicode low surrogate must follow a high surrogate.")
@@ -431,7 +434,7 @@ func (p *jsonParser) unicodeEscape(out []byte) ([]byte, error) {
 			return out, jsonSyntax("Unicode low surrogate must follow a high surrogate.")
 		}
 		r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
-	case r == 0 && p.build:
+	case r == 0:
 		return out, pgerr.New(pgerr.UntranslatableCharacter, "unsupported Unicode escape sequence").
 			WithDetail("\\u0000 cannot be converted to text.")
 	}

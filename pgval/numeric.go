@@ -9,7 +9,7 @@ import (
 
 // Numeric limits from PostgreSQL's numeric.c.
 const (
-	numericMaxExponent     = 1000         // NUMERIC_MAX_PRECISION: bound on an input exponent
+	numericMaxExponent     = 1<<30 - 1    // INT_MAX/2: bound on an input exponent
 	numericMaxIntDigits    = 0x7FFF*4 + 4 // NUMERIC_WEIGHT_MAX base-10000 groups before the point
 	numericMaxDisplayScale = 0x3FFF       // NUMERIC_DSCALE_MAX
 	numericMaxInputBytes   = 1 << 20      // refuse absurd literals before scanning them
@@ -47,8 +47,8 @@ func ParseNumeric(s string) (string, error) {
 	if !ok {
 		return "", syntax()
 	}
-	if exp > numericMaxExponent || exp < -numericMaxExponent {
-		return "", syntax()
+	if exp >= numericMaxExponent || exp <= -numericMaxExponent {
+		return "", pgerr.New(pgerr.NumericValueOutOfRange, numericOverflowMessage)
 	}
 	return normalizeDecimal(neg, intDigits, fracDigits, exp)
 }
@@ -102,7 +102,7 @@ func scanDecimal(b string) (intDigits, fracDigits string, exp int, ok bool) {
 		}
 		start := i
 		for i < len(b) && isDigit(b[i]) {
-			if exp < 1_000_000 {
+			if exp < 1<<31 {
 				exp = exp*10 + int(b[i]-'0')
 			}
 			i++
@@ -120,48 +120,35 @@ func scanDecimal(b string) (intDigits, fracDigits string, exp int, ok bool) {
 func normalizeDecimal(neg bool, intDigits, fracDigits string, exp int) (string, error) {
 	digits := intDigits + fracDigits
 	point := len(intDigits) + exp // position of the decimal point in digits
-	dscale := len(fracDigits) - exp
-	if dscale < 0 {
-		dscale = 0
-	}
-	if dscale > numericMaxDisplayScale {
+	dscale := max(len(fracDigits)-exp, 0)
+	firstNonZero := strings.IndexFunc(digits, func(r rune) bool { return r != '0' })
+	// Check the storage limits before building anything: the exponent may
+	// put the point far away from the digits.
+	if dscale > numericMaxDisplayScale || firstNonZero >= 0 && point-firstNonZero > numericMaxIntDigits {
 		return "", pgerr.New(pgerr.NumericValueOutOfRange, numericOverflowMessage)
 	}
-	var intPart string
-	switch {
-	case point <= 0:
-		intPart = ""
-	case point >= len(digits):
-		intPart = digits + strings.Repeat("0", point-len(digits))
-	default:
-		intPart = digits[:point]
-	}
-	intPart = strings.TrimLeft(intPart, "0")
-	if len(intPart) > numericMaxIntDigits {
-		return "", pgerr.New(pgerr.NumericValueOutOfRange, numericOverflowMessage)
-	}
-	var frac string
-	if dscale > 0 {
-		if point < 0 {
-			frac = strings.Repeat("0", -point) + digits
-		} else {
-			frac = digits[point:]
-		}
-	}
-	zero := strings.Trim(intPart, "0") == "" && strings.Trim(frac, "0") == ""
 	var sb strings.Builder
-	sb.Grow(len(intPart) + len(frac) + 3)
-	if neg && !zero {
+	if neg && firstNonZero >= 0 && firstNonZero < point+dscale {
 		sb.WriteByte('-')
 	}
-	if intPart == "" {
+	if firstNonZero < 0 || point <= firstNonZero {
 		sb.WriteByte('0')
 	} else {
-		sb.WriteString(intPart)
+		end := min(point, len(digits))
+		sb.WriteString(digits[firstNonZero:end])
+		for i := len(digits); i < point; i++ {
+			sb.WriteByte('0')
+		}
 	}
 	if dscale > 0 {
 		sb.WriteByte('.')
-		sb.WriteString(frac)
+		for i := point; i < point+dscale; i++ {
+			if i >= 0 && i < len(digits) {
+				sb.WriteByte(digits[i])
+			} else {
+				sb.WriteByte('0')
+			}
+		}
 	}
 	return sb.String(), nil
 }
