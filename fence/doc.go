@@ -41,7 +41,8 @@
 //
 //  1. Check the transition against the current state (ErrRegression) and
 //     skip the write when nothing changed.
-//  2. First save only: create the directory and fsync its parent.
+//  2. First save only: create the directory (and missing ancestors), fsyncing
+//     the parent of each one created.
 //  3. Write the encoding to <dir>/manifest.tmp (created or truncated).
 //  4. fsync manifest.tmp. Until the rename the old manifest is untouched.
 //  5. Rename manifest.tmp over <dir>/manifest (atomic replace).

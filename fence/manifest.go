@@ -172,11 +172,11 @@ func (m *Manifest) Save(s State) error {
 
 func (m *Manifest) write(s State) error {
 	if !m.exists {
-		if err := m.fs.MkdirAll(m.dir, 0o755); err != nil {
+		if err := vfs.MkdirAllDurable(m.fs, m.dir, 0o755); err != nil {
+			if errors.Is(err, vfs.ErrSyncDir) {
+				return fmt.Errorf("%w: %w", ErrFsyncFailed, err)
+			}
 			return fmt.Errorf("fence: create %s: %w", m.dir, err)
-		}
-		if err := m.fs.SyncDir(filepath.Dir(m.dir)); err != nil {
-			return fmt.Errorf("%w: directory %s: %w", ErrFsyncFailed, filepath.Dir(m.dir), err)
 		}
 	}
 	tmp, path := filepath.Join(m.dir, tmpFileName), filepath.Join(m.dir, FileName)

@@ -289,6 +289,21 @@ func TestLeftoverTmpIgnored(t *testing.T) {
 	}
 }
 
+func TestFirstSaveCreatesDirectoriesDurably(t *testing.T) {
+	fs := faultfs.New(6)
+	m, err := Open(fs, "/a/b/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(State{NodeID: 1, Term: 1}); err != nil {
+		t.Fatal(err)
+	}
+	fs.Crash()
+	if m, err = Open(fs, "/a/b/c"); err != nil || !m.Exists() || m.State().Term != 1 {
+		t.Fatalf("after crash: %v", err)
+	}
+}
+
 func TestRealDisk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "node")
 	m, err := Open(nil, dir)

@@ -138,7 +138,8 @@
 //  3. Remove every older segment, fsyncing the directory after each. A crash
 //     during 3 leaves them for recovery (R3).
 //
-// Open: fsync the parent of the directory after creating it, scan, and only
+// Open: create the directory durably (fsync the parent of every directory it
+// creates, and of the log directory itself), scan, and only
 // if nothing is corrupt remove leftovers (then fsync the directory) and
 // truncate a torn tail (then fsync the file).
 //

@@ -119,11 +119,11 @@ func Open(opts Options) (*Log, error) {
 	}
 	l := &Log{fs: opts.FS, dir: filepath.Clean(opts.Dir), segmentBytes: opts.SegmentBytes, lg: opts.Logger}
 	l.cond.L = &l.mu
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+	if err := vfs.MkdirAllDurable(l.fs, l.dir, 0o755); err != nil {
+		if errors.Is(err, vfs.ErrSyncDir) {
+			return nil, fsyncErr("create directory", err)
+		}
 		return nil, fmt.Errorf("wal: create directory: %w", err)
-	}
-	if err := l.fs.SyncDir(filepath.Dir(l.dir)); err != nil {
-		return nil, fsyncErr("sync parent directory", err)
 	}
 	res, err := scanDir(l.fs, l.dir, nil)
 	if err != nil {

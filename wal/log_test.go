@@ -5,6 +5,8 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/chr2sql/chr2sql/vfs/faultfs"
 )
 
 func TestAppendReadReopenAcrossSegments(t *testing.T) {
@@ -313,4 +315,23 @@ func TestConcurrentAppendersStress(t *testing.T) {
 	checkContents(t, l, 1, next-1)
 	_ = l.Close()
 	mustVerify(t, fs, Intact)
+}
+
+// TestOpenCreatesDirectoriesDurably: a log opened in a directory whose
+// ancestors do not exist yet survives a crash right after the first Append.
+func TestOpenCreatesDirectoriesDurably(t *testing.T) {
+	fs := faultfs.New(17)
+	l, err := Open(Options{Dir: "/new/data/dir/wal", FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(mkRecs(1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	fs.Crash()
+	l, err = Open(Options{Dir: "/new/data/dir/wal", FS: fs})
+	if err != nil || l.Created() || l.LastIndex() != 3 {
+		t.Fatalf("after crash: %v created=%v last=%d", err, l != nil && l.Created(), l.LastIndex())
+	}
+	_ = l.Close()
 }
