@@ -165,4 +165,3 @@ func (h *file) Close() error {
 	h.closed = true
 	return nil
 }
-
