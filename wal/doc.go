@@ -106,8 +106,10 @@
 //  3. Write at the end of the last segment. When the next record would make
 //     the segment exceed SegmentBytes (and it already holds a record), roll
 //     over first: fsync the current segment, then create the next one.
-//  4. Wait for an fsync round that started after the write. The first waiter
-//     with no round in progress runs it for everyone (group commit).
+//  4. Wait for an fsync round that started after the write. A waiter that
+//     finds no round in progress runs it for everyone (group commit), after
+//     yielding once and waiting for appenders that entered before it to finish
+//     their writes, so one fsync covers them too.
 //  5. Return. Readers (LastIndex, ReadFrom) see only fsynced records.
 //
 // Segment creation (rollover, new log, Reset):

@@ -335,3 +335,11 @@ func TestOpenCreatesDirectoriesDurably(t *testing.T) {
 	}
 	_ = l.Close()
 }
+
+func TestResetRejectsMaxIndex(t *testing.T) {
+	l := mustOpen(t, newFaultFS(t, 18), 1024)
+	defer l.Close()
+	if err := l.Reset(1<<64-1, 1, [32]byte{}); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("Reset(max): %v", err)
+	}
+}

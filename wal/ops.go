@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"go.uber.org/zap"
 )
@@ -140,6 +141,9 @@ func (l *Log) Reset(index, term uint64, chainHash [32]byte) error {
 		return err
 	}
 	defer l.endExclusive()
+	if index == math.MaxUint64 {
+		return fmt.Errorf("%w: reset to the largest index", ErrOutOfRange)
+	}
 	if base := l.segs[0].first - 1; index < base {
 		return fmt.Errorf("%w: reset to %d below the current base %d", ErrOutOfRange, index, base)
 	}
