@@ -4,8 +4,9 @@ import "fmt"
 
 // CheckTransition reports ErrRegression when going from old to next would
 // move a fact backwards: a lower term, a different vote within the same term
-// once one was cast, a changed non-zero NodeID or ClusterID, or a lower
-// commit index. Pure.
+// once one was cast, or a changed non-zero NodeID or ClusterID. The commit
+// index is a lazily kept hint and is not checked: it may lag or be lowered
+// (for example clamped to the durable log end after a restart). Pure.
 func CheckTransition(old, next State) error {
 	switch {
 	case old.NodeID != 0 && next.NodeID != old.NodeID:
@@ -16,8 +17,6 @@ func CheckTransition(old, next State) error {
 		return fmt.Errorf("%w: term %d below the durable term %d", ErrRegression, next.Term, old.Term)
 	case next.Term == old.Term && old.Vote != 0 && next.Vote != old.Vote:
 		return fmt.Errorf("%w: vote in term %d changed from %d to %d", ErrRegression, old.Term, old.Vote, next.Vote)
-	case next.Commit < old.Commit:
-		return fmt.Errorf("%w: commit index %d below the durable %d", ErrRegression, next.Commit, old.Commit)
 	}
 	return nil
 }

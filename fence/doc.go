@@ -11,8 +11,9 @@
 //     changes never require a save).
 //   - Monotonicity, enforced by Save (ErrRegression): the term never
 //     decreases; within a term a vote, once cast, never changes; NodeID and
-//     ClusterID never change once non-zero; the commit index never decreases.
-//     The caller must never save a commit index beyond its durable log.
+//     ClusterID never change once non-zero. The commit index is a lazy hint
+//     and is not checked; the caller must never save one beyond its durable
+//     log (an applied index is re-learned as proof of commitment).
 //   - The file is never half-written or silently reinitialized: Open of a
 //     damaged file returns a *CorruptError naming it; a missing file is an
 //     empty state with Exists() == false. A leftover "manifest.tmp" (a Save
