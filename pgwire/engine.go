@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"time"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
@@ -127,4 +128,23 @@ type ResultWriter interface {
 	// Write on the returned writer becomes one CopyData message; Close sends
 	// CopyDone.
 	CopyOut(format int16, columnFormats []int16) (io.WriteCloser, error)
+}
+
+// SessionLocation may be implemented by a Session that keeps its TimeZone
+// setting resolved. pgwire then formats timestamptz values in Location()
+// instead of looking up the "TimeZone" ParameterStatus after every
+// statement (which would cost a ParameterStatus call per statement).
+type SessionLocation interface {
+	Location() *time.Location
+}
+
+// ProtocolErrorObserver may be implemented by a Session to hear about
+// errors pgwire raises on its own, without calling the engine: a Bind with
+// the wrong parameter count or an undecodable value, an unknown statement
+// or portal, a malformed message. PostgreSQL treats these like any other
+// error in the current transaction: an open transaction block becomes
+// failed ('E') and an implicit transaction is rolled back at Sync. A
+// Session that does not implement this interface cannot know about them.
+type ProtocolErrorObserver interface {
+	ProtocolError(err *pgerr.Error)
 }
