@@ -21,7 +21,7 @@ import (
 type userSecret struct {
 	plain    string
 	hasPlain bool
-	md5      string // "md5" + md5hex(password + user)
+	md5      string            // "md5" + md5hex(password + user)
 	scram    *scramCredentials // configured verifier
 	once     sync.Once         // derives `derived` from plain on first use
 	derived  *scramCredentials

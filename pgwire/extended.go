@@ -365,7 +365,6 @@ func (c *conn) dropUnnamed() {
 	}
 }
 
-
 // wireError tells the session about an error pgwire raised itself (see
 // ProtocolErrorObserver) and returns it for reporting.
 func (c *conn) wireError(err error) error {

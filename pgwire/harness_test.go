@@ -2,11 +2,11 @@ package pgwire
 
 import (
 	"bufio"
-	"io"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -395,4 +395,3 @@ func TestScenarios(t *testing.T) {
 		})
 	}
 }
-

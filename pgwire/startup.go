@@ -273,4 +273,3 @@ func (c *conn) openSession(params map[string]string) bool {
 		zap.String("database", info.Database), zap.Bool("tls", c.tls))
 	return true
 }
-
