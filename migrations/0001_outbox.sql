@@ -2,6 +2,11 @@
 -- bootstrap by the first leader; every node executes it at the same index.
 CREATE SCHEMA chr2;
 
+CREATE TABLE chr2.migrations (
+    version integer PRIMARY KEY,
+    name    text NOT NULL
+);
+
 CREATE TABLE chr2.sinks (
     name          text PRIMARY KEY,
     url           text NOT NULL,

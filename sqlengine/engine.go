@@ -215,14 +215,11 @@ func (e *Engine) readBarrier(ctx context.Context) error {
 	defer cancel()
 	idx, err := e.cfg.Consensus.ReadIndex(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return clientError(ErrNoQuorum)
-		}
-		return clientError(err)
+		return clientError(fmt.Errorf("%w: %v", ErrNoQuorum, err))
 	}
 	if err := e.writer.WaitVisible(ctx, idx); err != nil {
 		if ctx.Err() != nil {
-			return clientError(ErrNoQuorum)
+			return clientError(fmt.Errorf("%w: index %d not applied in time", ErrNoQuorum, idx))
 		}
 		return clientError(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chr2sql/chr2sql/pgerr"
-	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/pgwire"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 	"github.com/chr2sql/chr2sql/sqlengine/translate"
@@ -195,4 +194,7 @@ func (s *session) writeTxn(ctx context.Context) (*Txn, error) {
 // blockTime is now() for statements that run outside a writer transaction.
 func (s *session) readTime() time.Time { return time.Now() }
 
-var _ = pgval.TextOID
+// Location implements pgwire.SessionLocation: the session's TimeZone.
+func (s *session) Location() *time.Location { return s.settings.loc }
+
+var _ pgwire.SessionLocation = (*session)(nil)
