@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -249,7 +250,7 @@ func (c *conn) authScram(user string) (*pgerr.Error, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	serverFirst, err := s.clientFirst(first.Data, nonce)
+	serverFirst, err := s.clientFirst(first.Data, base64.StdEncoding.EncodeToString(nonce))
 	if err != nil {
 		return scramFatal(err), nil
 	}

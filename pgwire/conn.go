@@ -185,8 +185,9 @@ func (c *conn) loop() {
 			return
 		}
 		if c.closing != nil {
-			c.sendError(c.closing)
-			_ = c.w.flush()
+			last := c.closing
+			c.closing = nil
+			c.sendError(last)
 			return
 		}
 		if c.lost || c.w.err != nil {
@@ -248,6 +249,12 @@ func (c *conn) dispatch(typ byte, body []byte) bool {
 // sendError queues an ErrorResponse. Errors that are not client errors are
 // logged with their cause and sent as a bare XX000.
 func (c *conn) sendError(err error) {
+	if c.stopping.Load() && errors.Is(err, context.Canceled) {
+		// The statement died because the server is closing: say that, once,
+		// as the connection's last message.
+		c.closing = fatal(pgerr.AdminShutdown, "terminating connection due to administrator command")
+		return
+	}
 	pe, internal := clientError(err)
 	if internal {
 		c.log.Error("internal error", zap.Error(err))

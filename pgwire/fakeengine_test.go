@@ -72,6 +72,22 @@ func (e *fakeEngine) NewSession(ctx context.Context, info SessionInfo) (Session,
 	return s, nil
 }
 
+func (e *fakeEngine) allSessions() []*fakeSession {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*fakeSession(nil), e.sessions...)
+}
+
+// runningSession returns a session whose statement is executing, or nil.
+func (e *fakeEngine) runningSession() *fakeSession {
+	for _, s := range e.allSessions() {
+		if s.running.Load() {
+			return s
+		}
+	}
+	return nil
+}
+
 func (e *fakeEngine) lastSession() *fakeSession {
 	e.mu.Lock()
 	defer e.mu.Unlock()

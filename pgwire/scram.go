@@ -116,8 +116,9 @@ func malformed(detail string, args ...any) error {
 }
 
 // clientFirst consumes client-first-message and returns server-first-message.
-// serverNonce must be random bytes from the caller.
-func (s *scramServer) clientFirst(msg []byte, serverNonce []byte) ([]byte, error) {
+// serverNonce is the server's half of the nonce (printable, from random
+// bytes); the caller supplies it so the machine stays deterministic.
+func (s *scramServer) clientFirst(msg []byte, serverNonce string) ([]byte, error) {
 	if s.state != scramAwaitFirst {
 		return nil, malformed("unexpected client-first-message")
 	}
@@ -157,7 +158,7 @@ func (s *scramServer) clientFirst(msg []byte, serverNonce []byte) ([]byte, error
 		return nil, malformed("invalid client nonce")
 	}
 	s.clientFirstBare = bare
-	s.nonce = clientNonce + base64.StdEncoding.EncodeToString(serverNonce)
+	s.nonce = clientNonce + serverNonce
 	s.serverFirst = "r=" + s.nonce + ",s=" + base64.StdEncoding.EncodeToString(s.creds.salt) +
 		",i=" + strconv.Itoa(s.creds.iterations)
 	s.state = scramAwaitFinal

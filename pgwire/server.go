@@ -78,7 +78,9 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		_ = l.Close()
+		if l != nil {
+			_ = l.Close()
+		}
 		return ErrServerClosed
 	}
 	if s.listener != nil {
