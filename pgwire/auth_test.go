@@ -186,7 +186,6 @@ func TestNewServerRejectsBadConfig(t *testing.T) {
 	}
 }
 
-
 // TestScramRoundTrip runs the machine against the test client with the
 // right password.
 func TestScramRoundTrip(t *testing.T) {
