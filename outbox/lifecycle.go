@@ -81,10 +81,12 @@ func Due(e Effect, now time.Time) bool {
 
 // Claimable reports whether the leader of term may claim e at now, ignoring
 // ordering keys: pending or retry and due, or in_flight under an older token.
+// A row already stamped with a newer token is never claimable: a fencing
+// token only grows.
 func Claimable(e Effect, term uint64, now time.Time) bool {
 	switch e.Status {
 	case StatusPending, StatusRetry:
-		return Due(e, now)
+		return Due(e, now) && e.FencingToken <= term
 	case StatusInFlight:
 		return e.FencingToken < term
 	}

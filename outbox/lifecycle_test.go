@@ -25,6 +25,8 @@ func TestClaim(t *testing.T) {
 		{"retry due", Effect{Status: StatusRetry, Attempts: 2, FencingToken: 2, NextAttemptAt: past}, 3, true},
 		{"retry not due", Effect{Status: StatusRetry, Attempts: 2, FencingToken: 2, NextAttemptAt: future}, 3, false},
 		{"retry due but run_at future", Effect{Status: StatusRetry, NextAttemptAt: past, RunAt: future}, 3, false},
+		{"retry stamped by a newer term", Effect{Status: StatusRetry, Attempts: 2, FencingToken: 4, NextAttemptAt: past}, 3, false},
+		{"re-driven, token of this term", Effect{Status: StatusPending, Attempts: 8, FencingToken: 3}, 3, true},
 		{"orphan of older term", Effect{Status: StatusInFlight, Attempts: 1, FencingToken: 2}, 3, true},
 		{"in flight in this term", Effect{Status: StatusInFlight, Attempts: 1, FencingToken: 3}, 3, false},
 		{"in flight in a newer term", Effect{Status: StatusInFlight, Attempts: 1, FencingToken: 4}, 3, false},
@@ -76,6 +78,7 @@ func TestAckIsCompareAndSet(t *testing.T) {
 	rows := map[string]Effect{
 		"current claim":          claimed,
 		"re-claimed by term 6":   {ID: "e1", Status: StatusInFlight, Attempts: 3, FencingToken: 6},
+		"reset re-drive, term 6": {ID: "e1", Status: StatusInFlight, Attempts: 2, FencingToken: 6},
 		"already failed":         {ID: "e1", Status: StatusRetry, Attempts: 2, FencingToken: 5},
 		"cancelled by operator":  {ID: "e1", Status: StatusCancelled, Attempts: 2, FencingToken: 5},
 		"other effect same keys": {ID: "e2", Status: StatusInFlight, Attempts: 2, FencingToken: 5},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,6 +27,8 @@ type memStore struct {
 	nextSeq int64
 	last    time.Time
 	applies []applyRecord
+	// candCalls counts Candidates calls: one per claim round.
+	candCalls atomic.Int64
 	// hook, if set, runs before an Apply commits; a non-nil error aborts it.
 	hook func(kind string, ts []Transition) error
 	// onApply, if set, runs after an Apply committed (outside the lock).
@@ -108,6 +111,7 @@ func (s *memStore) applyCount(kind string) (calls, transitions int) {
 }
 
 func (s *memStore) Candidates(_ context.Context, now time.Time, term uint64, limit int) ([]Effect, error) {
+	defer s.candCalls.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := make([]Effect, len(s.rows))
