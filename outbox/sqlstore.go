@@ -55,7 +55,8 @@ const effectCols = `id, seq, sink, payload, ordering_key, run_at, status, attemp
 fencing_token, created_at, claimed_at, next_attempt_at, delivered_at`
 
 const claimableWhere = `((status IN ('pending', 'retry') AND (run_at IS NULL OR run_at <= $1)
-AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (status = 'in_flight' AND fencing_token < $2))`
+AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND (fencing_token IS NULL OR fencing_token <= $2))
+OR (status = 'in_flight' AND fencing_token < $2))`
 
 // Now is max(wall clock, the engine's block time), never decreasing.
 func (s *SQLStore) Now() time.Time {
