@@ -18,6 +18,7 @@ const maxDrain = 512
 type applyTask struct {
 	entries    []raftpb.Entry
 	leadership *leadershipChange
+	snapshot   *snapshotMeta
 }
 
 type leadershipChange struct {
@@ -61,6 +62,10 @@ func (n *Node) run() {
 			n.drainMessages()
 		case r := <-n.readc:
 			n.reads.add(r)
+		case d := <-n.snapc:
+			if err := n.finishSnapshot(d); err != nil {
+				n.halt(err)
+			}
 		case rep := <-n.reportc:
 			if rep.snap {
 				n.rn.ReportSnapshot(rep.id, rep.status)
@@ -213,7 +218,8 @@ func (n *Node) applyConfChange(e raftpb.Entry) {
 		n.halt(fmt.Errorf("replication: corrupt configuration change at index %d: %w", e.Index, err))
 		return
 	}
-	n.rn.ApplyConfChange(cc)
+	cs := n.rn.ApplyConfChange(cc)
+	n.recordConfState(e.Index, *cs)
 	n.store.notePeer(cc)
 	switch cc.Type {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
@@ -243,6 +249,13 @@ func (n *Node) applier() {
 			n.sm.SetLeadership(t.leadership.leader, t.leadership.term, t.leadership.readyIndex)
 			continue
 		}
+		if t.snapshot != nil {
+			if err := n.restoreSnapshot(t.snapshot); err != nil {
+				n.halt(err)
+				return
+			}
+			continue
+		}
 		ents := make([]Entry, len(t.entries))
 		for i, e := range t.entries {
 			ents[i] = Entry{Index: e.Index, Term: e.Term, Type: e.Type, Data: e.Data}
@@ -251,6 +264,7 @@ func (n *Node) applier() {
 			n.halt(err)
 			return
 		}
+		n.maybeSnapshot()
 	}
 }
 
@@ -283,7 +297,19 @@ func sortedIDs(m map[uint64]struct{}) []uint64 {
 	return out
 }
 
-// installSnapshot is completed with snapshot support.
-func (n *Node) installSnapshot(snap raftpb.Snapshot) error {
-	return fmt.Errorf("replication: snapshot installation at index %d is not supported yet", snap.Metadata.Index)
+// restoreSnapshot replaces the state machine's state with an installed
+// snapshot (applier goroutine, in log order).
+func (n *Node) restoreSnapshot(m *snapshotMeta) error {
+	ss, ok := n.sm.(Snapshotter)
+	if !ok {
+		return fmt.Errorf("replication: state machine cannot restore snapshot %d", m.Index)
+	}
+	if n.sm.AppliedIndex() >= m.Index {
+		return nil
+	}
+	if err := restoreFromFile(ss, n.cfg.DataDir, m.File); err != nil {
+		return err
+	}
+	n.log.Info("replication: state restored from snapshot", zap.Uint64("index", m.Index))
+	return nil
 }

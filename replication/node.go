@@ -60,6 +60,11 @@ type Config struct {
 	HeartbeatTicks int
 	// MaxBatchBytes bounds the entries appended per Ready.
 	MaxBatchBytes uint64
+	// SnapshotEntries: take a snapshot every this many applied entries (0
+	// disables). KeepEntries are kept in the log behind a snapshot for
+	// followers that are only a little behind.
+	SnapshotEntries uint64
+	KeepEntries     uint64
 }
 
 func (c *Config) defaults() {
@@ -80,6 +85,12 @@ func (c *Config) defaults() {
 	}
 	if c.FS == nil {
 		c.FS = vfs.OS
+	}
+	if c.SnapshotEntries == 0 {
+		c.SnapshotEntries = 10000
+	}
+	if c.KeepEntries == 0 {
+		c.KeepEntries = 1000
 	}
 }
 
@@ -133,11 +144,16 @@ type Node struct {
 	readc   chan readRequest
 	reportc chan peerReport
 	applyc  chan applyTask
+	snapc   chan snapshotDone
 	stopc   chan struct{}
 	donec   chan struct{}
 	applied chan struct{}
 
 	reads *readBatcher
+
+	confHistory   []confAt // raft loop only
+	lastSnapIndex atomic.Uint64
+	snapshotting  atomic.Bool
 
 	status atomic.Pointer[Status]
 	halted atomic.Pointer[error]
@@ -149,9 +165,24 @@ type Node struct {
 // Start opens the node's durable state and starts it.
 func Start(cfg Config) (*Node, error) {
 	cfg.defaults()
-	store, fresh, err := openDurableLog(cfg.FS, cfg.DataDir, nil)
+	snap, err := latestSnapshot(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	store, fresh, err := openDurableLog(cfg.FS, cfg.DataDir, snap)
+	if err != nil {
+		return nil, err
+	}
+	pre := &Node{cfg: cfg, log: cfg.Logger, store: store, sm: cfg.StateMachine}
+	if err := pre.recoverSnapshot(snap); err != nil {
+		store.close()
+		return nil, err
+	}
+	if snap != nil {
+		if err := store.reloadAfterRecovery(snap); err != nil {
+			store.close()
+			return nil, err
+		}
 	}
 	applied := cfg.StateMachine.AppliedIndex()
 	if err := store.initHardState(applied); err != nil {
@@ -185,9 +216,14 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, rn: rn, store: store, sm: cfg.StateMachine,
 		propc: make(chan proposal, 1024), recvc: make(chan raftpb.Message, 4096), readc: make(chan readRequest, 1024),
-		reportc: make(chan peerReport, 256), applyc: make(chan applyTask, 1024), stopc: make(chan struct{}),
+		reportc: make(chan peerReport, 256), applyc: make(chan applyTask, 1024), snapc: make(chan snapshotDone, 1),
+		stopc: make(chan struct{}),
 		donec: make(chan struct{}), applied: make(chan struct{}, 1)}
 	n.reads = newReadBatcher()
+	n.recordConfState(applied, store.confState)
+	if snap != nil {
+		n.lastSnapIndex.Store(snap.Metadata.Index)
+	}
 	peers := cfg.Peers
 	if len(peers) == 0 {
 		peers = map[uint64]string{cfg.NodeID: ""}

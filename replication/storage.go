@@ -64,6 +64,11 @@ func openDurableLog(fs vfs.FS, dataDir string, snap *raftpb.Snapshot) (*durableL
 	}
 	if snap != nil && !raft.IsEmptySnap(*snap) {
 		d.confState = snap.Metadata.ConfState
+		if m, err := decodeSnapshotMeta(snap.Data); err == nil {
+			for id, addr := range m.Peers {
+				d.peerAddrs[id] = addr
+			}
+		}
 		if err := d.mem.ApplySnapshot(*snap); err != nil {
 			w.Close()
 			return nil, false, fmt.Errorf("replication: load snapshot metadata: %w", err)
@@ -75,6 +80,20 @@ func openDurableLog(fs vfs.FS, dataDir string, snap *raftpb.Snapshot) (*durableL
 	}
 	fresh := !m.Exists() && !hasEntries
 	return d, fresh, nil
+}
+
+// reloadAfterRecovery reloads entries after recoverSnapshot may have reset
+// the WAL (an interrupted install).
+func (d *durableLog) reloadAfterRecovery(snap *raftpb.Snapshot) error {
+	last, _ := d.mem.LastIndex()
+	if last >= d.wal.FirstIndex() || d.wal.LastIndex() == 0 {
+		return nil
+	}
+	d.mem = raft.NewMemoryStorage()
+	if err := d.mem.ApplySnapshot(*snap); err != nil {
+		return err
+	}
+	return d.loadEntries()
 }
 
 func (d *durableLog) loadEntries() error {

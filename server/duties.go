@@ -37,6 +37,14 @@ func (m *stateMachine) Apply(ents []replication.Entry) error {
 
 func (m *stateMachine) AppliedIndex() uint64 { return m.engine.AppliedIndex() }
 
+func (m *stateMachine) Snapshot(ctx context.Context, path string) (uint64, uint64, error) {
+	return m.engine.Snapshot(ctx, path)
+}
+
+func (m *stateMachine) Restore(path string) error { return m.engine.Restore(path) }
+
+var _ replication.Snapshotter = (*stateMachine)(nil)
+
 func (m *stateMachine) SetLeadership(leader bool, term, readyIndex uint64) {
 	m.engine.SetLeadership(leader, term, readyIndex)
 	m.duties.leadership(leader, term)

@@ -58,9 +58,11 @@ type Config struct {
 	MaxConnections  int
 	MaxMessageBytes int
 
-	// Raft timing.
-	TickInterval  time.Duration
-	ElectionTicks int
+	// Raft timing and snapshots.
+	TickInterval    time.Duration
+	ElectionTicks   int
+	SnapshotEntries uint64
+	KeepEntries     uint64
 
 	Writer sqlengine.WriterConfig
 	Outbox outbox.Options
@@ -131,7 +133,8 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 	cfg := s.cfg
 	var err error
 	s.trans, err = transport.New(transport.Config{NodeID: cfg.NodeID, ClusterID: clusterID, ListenAddr: cfg.RaftAddr,
-		Meta: map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr}, Logger: s.log, Registerer: s.registry})
+		Meta: map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr}, Logger: s.log, Registerer: s.registry,
+		Snapshots: replication.NewSnapshotStore(cfg.DataDir)})
 	if err != nil {
 		return fmt.Errorf("raft listener %s: %w", cfg.RaftAddr, err)
 	}
@@ -142,7 +145,8 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 	sm := &stateMachine{engine: s.engine, duties: s.duties}
 	s.node, err = replication.Start(replication.Config{NodeID: cfg.NodeID, ClusterID: clusterID, DataDir: cfg.DataDir,
 		FS: vfs.OS, Peers: cfg.Peers, Transport: s.trans, StateMachine: sm, Logger: s.log,
-		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks})
+		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotEntries: cfg.SnapshotEntries,
+		KeepEntries: cfg.KeepEntries})
 	if err != nil {
 		return err
 	}
@@ -164,7 +168,7 @@ func (s *Server) startPG() error {
 		return fmt.Errorf("postgres listener %s: %w", s.cfg.PGAddr, err)
 	}
 	go func() {
-		if err := s.pg.Serve(s.pgLn); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := s.pg.Serve(s.pgLn); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, pgwire.ErrServerClosed) {
 			s.log.Error("postgres listener stopped", zap.Error(err))
 		}
 	}()

@@ -45,6 +45,8 @@ type recorder struct {
 	id        uint64
 	mu        sync.Mutex
 	log       []delivery
+	nmsgs     int
+	sink      func(d delivery) // optional: sees every event in global order
 	onProcess func(m raftpb.Message) error
 	changed   chan struct{}
 }
@@ -52,9 +54,15 @@ type recorder struct {
 func newRecorder(id uint64) *recorder { return &recorder{id: id, changed: make(chan struct{})} }
 
 func (r *recorder) add(d delivery) {
+	if r.sink != nil {
+		r.sink(d)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.log = append(r.log, d)
+	if d.kind == "msg" {
+		r.nmsgs++
+	}
 	close(r.changed)
 	r.changed = make(chan struct{})
 }
@@ -81,6 +89,12 @@ func (r *recorder) events() []delivery {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]delivery(nil), r.log...)
+}
+
+func (r *recorder) msgCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nmsgs
 }
 
 func (r *recorder) msgs() []delivery {
