@@ -179,3 +179,60 @@ func TestClusterReplicatesFailsOverAndCatchesUpBySnapshot(t *testing.T) {
 		t.Fatalf("restarted node reads %d rows (%v)", n, err)
 	}
 }
+
+// Clients may connect to any node: a follower runs linearizable reads
+// itself and sends writes and read-write transactions to the leader.
+func TestFollowerForwardsWritesAndReadsLinearizably(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	ctx := context.Background()
+	l := c.leader()
+	var f *Server
+	for _, s := range c.nodes {
+		if s != l {
+			f = s
+			break
+		}
+	}
+	conn := connect(t, f)
+	if _, err := conn.Exec(ctx, `CREATE TABLE acct (id int PRIMARY KEY, balance int NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO acct VALUES (1, 100), (2, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	// Read-your-writes on the follower right after the forwarded write.
+	var b int
+	if err := conn.QueryRow(ctx, `SELECT balance FROM acct WHERE id = $1`, 1).Scan(&b); err != nil || b != 100 {
+		t.Fatalf("follower read %d (%v)", b, err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT balance FROM acct WHERE id = 1`).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE acct SET balance = balance - 30 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE acct SET balance = balance + 30 WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var total, one int
+	if err := conn.QueryRow(ctx, `SELECT sum(balance), max(balance) FILTER (WHERE id = 1) FROM acct`).Scan(&total, &one); err != nil {
+		t.Fatal(err)
+	}
+	if total != 100 || one != 70 {
+		t.Fatalf("after transfer: total %d, acct1 %d", total, one)
+	}
+	// An error inside a forwarded block fails the block; ROLLBACK recovers.
+	tx, _ = conn.Begin(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO acct VALUES (1, 5)`); err == nil {
+		t.Fatal("duplicate key accepted")
+	}
+	tx.Rollback(ctx)
+	c.converge()
+}

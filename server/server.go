@@ -152,6 +152,7 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 	}
 	proxy.set(s.node)
 	s.duties.node = s.node
+	s.engine.SetForwarder(&leaderForwarder{node: s.node, trans: s.trans, waitTime: 5 * time.Second})
 	return nil
 }
 

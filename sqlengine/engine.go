@@ -38,13 +38,14 @@ type Config struct {
 // Engine is the SQL layer of one node: it implements pgwire.Engine for
 // client sessions and applies committed log entries to the state database.
 type Engine struct {
-	cfg     Config
-	log     *zap.Logger
-	writer  *Writer
-	readers chan *sqliteConn
-	cat     atomic.Pointer[catalog.Catalog]
-	pidSeq  atomic.Uint32
-	effects atomic.Pointer[func()]
+	cfg       Config
+	log       *zap.Logger
+	writer    *Writer
+	readers   chan *sqliteConn
+	cat       atomic.Pointer[catalog.Catalog]
+	pidSeq    atomic.Uint32
+	effects   atomic.Pointer[func()]
+	forwarder atomic.Pointer[Forwarder]
 }
 
 var _ pgwire.Engine = (*Engine)(nil)

@@ -171,6 +171,9 @@ func endsFailedBlock(plan *translate.Plan) bool {
 func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.Plan, params []any, emit func([]any) error, w pgwire.ResultWriter) (string, error) {
 	switch plan.Kind {
 	case translate.KindTx:
+		if s.forwarding() {
+			return s.forwardedTxControl(ctx, st, plan.Tx, params, w)
+		}
 		return s.txControl(ctx, plan.Tx, w)
 	case translate.KindSet:
 		if err := s.settings.set(plan.Set); err != nil {
@@ -188,10 +191,8 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 		return "SHOW", nil
 	case translate.KindNoop, translate.KindEmpty:
 		return plan.Tag, nil
-	case translate.KindQuery:
-		return s.runQuery(ctx, plan, params, emit)
-	case translate.KindWrite:
-		return s.runWrite(ctx, st, plan, params, emit)
+	case translate.KindQuery, translate.KindWrite:
+		return s.dispatchOrForward(ctx, st, plan, params, emit, w)
 	}
 	return "", pgerr.Unsupported("this statement")
 }
@@ -256,7 +257,7 @@ func (s *session) runQuery(ctx context.Context, plan *translate.Plan, params []a
 	case s.tx != nil || (s.inBlock() && !s.readOnly):
 		tx, err := s.writeTxn(ctx)
 		if err != nil {
-			return "", err
+			return "", err // raw: ErrNotLeader makes the caller forward
 		}
 		return s.writerStatement(ctx, tx, plan, rec, false, emit)
 	case s.inBlock():

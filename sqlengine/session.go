@@ -34,6 +34,8 @@ type session struct {
 	implicitEr bool // an error occurred in the implicit block
 	readTx     *sqliteConn
 	savepoints []string
+	up         Upstream // connection to the leader, when forwarding
+	upActive   bool     // the current block (or statement) runs on the leader
 
 	cancelMu sync.Mutex
 	cancel   context.CancelFunc
@@ -154,6 +156,7 @@ func (s *session) Close() {
 		s.tx = nil
 	}
 	s.endReadTx()
+	s.dropUpstream()
 }
 
 func (s *session) endReadTx() {
@@ -184,7 +187,7 @@ func (s *session) writeTxn(ctx context.Context) (*Txn, error) {
 	}
 	tx, err := s.e.writer.Begin(ctx, false)
 	if err != nil {
-		return nil, clientError(err)
+		return nil, err
 	}
 	s.tx = tx
 	s.implicitTx = !s.inBlock()

@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/chr2sql/chr2sql/pgerr"
@@ -111,6 +112,10 @@ func (s *session) savepoint(ctx context.Context, op *translate.TxOp) (string, er
 }
 
 func (s *session) savepointExec(ctx context.Context, sql string) error {
+	if s.forwarding() {
+		_, err := s.up.Exec(ctx, sql, nil, nil, discardRows, nil)
+		return err
+	}
 	if s.readOnly {
 		conn, err := s.readTxConn(ctx)
 		if err != nil {
@@ -119,9 +124,36 @@ func (s *session) savepointExec(ctx context.Context, sql string) error {
 		return mapError(conn.execScript(ctx, sql), nil)
 	}
 	tx, err := s.writeTxn(ctx)
-	if err != nil {
+	if errors.Is(err, ErrNotLeader) && s.e.getForwarder() != nil {
+		if err := s.startForwarding(ctx); err != nil {
+			return clientError(err)
+		}
+		_, err = s.up.Exec(ctx, sql, nil, nil, discardRows, nil)
 		return err
+	}
+	if err != nil {
+		return clientError(err)
 	}
 	_, err = tx.Exec(ctx, stmtRecord{Steps: []stepRecord{{SQL: sql}}}, true, nil)
 	return mapError(err, nil)
+}
+
+// forwardedTxControl handles transaction control while the block runs on
+// the leader: the leader decides, the local block state follows.
+func (s *session) forwardedTxControl(ctx context.Context, st *statement, op *translate.TxOp, params []any,
+	w pgwire.ResultWriter) (string, error) {
+	switch op.Kind {
+	case translate.TxBegin:
+		w.Notice(warning(pgerr.ActiveSQLTransaction, "there is already a transaction in progress"))
+		return "BEGIN", nil
+	case translate.TxCommit, translate.TxRollback:
+		sql := "COMMIT"
+		if op.Kind == translate.TxRollback {
+			sql = "ROLLBACK"
+		}
+		tag, err := s.endForwardedBlock(ctx, sql)
+		s.resetBlock()
+		return tag, err
+	}
+	return s.savepoint(ctx, op)
 }

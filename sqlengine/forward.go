@@ -1,0 +1,155 @@
+package sqlengine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgwire"
+	"github.com/chr2sql/chr2sql/sqlengine/translate"
+)
+
+// Forwarder connects a follower's session to the leader. A session whose
+// work needs the writer (a write, or any statement of a read-write
+// transaction block) and finds this node is not the leader sends that work
+// — the whole transaction block — to the leader through an Upstream.
+// Linearizable reads outside a block never need it: they run locally after
+// a ReadIndex barrier.
+type Forwarder interface {
+	Open(ctx context.Context, info ForwardInfo) (Upstream, error)
+}
+
+// ForwardInfo describes the session being forwarded.
+type ForwardInfo struct {
+	User, Database string
+	// Settings are the session's values the leader must use too.
+	Settings map[string]string
+}
+
+// Upstream is one connection to the leader.
+type Upstream interface {
+	// Exec runs one statement with parameters (pgval value model) and
+	// returns its command tag; rows go to emit, notices to notice.
+	Exec(ctx context.Context, sql string, paramOIDs []uint32, params []any,
+		emit func([]any) error, notice func(*pgerr.Error)) (string, error)
+	// Close ends the connection (an open transaction on the leader is rolled back).
+	Close()
+}
+
+// SetForwarder installs the forwarder (nil: followers refuse writes).
+func (e *Engine) SetForwarder(f Forwarder) { e.forwarder.Store(&f) }
+
+func (e *Engine) getForwarder() Forwarder {
+	if f := e.forwarder.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// forwarding reports whether the session's current work goes to the leader.
+func (s *session) forwarding() bool { return s.up != nil && s.upActive }
+
+// startForwarding opens (or reuses) the upstream and, inside a block,
+// begins the transaction on the leader (re-creating its savepoints).
+func (s *session) startForwarding(ctx context.Context) error {
+	f := s.e.getForwarder()
+	if f == nil {
+		return clientError(ErrNotLeader)
+	}
+	if s.up == nil {
+		up, err := f.Open(ctx, ForwardInfo{User: s.info.User, Database: s.info.Database, Settings: s.forwardedSettings()})
+		if err != nil {
+			return err
+		}
+		s.up = up
+	}
+	s.upActive = true
+	if s.inBlock() {
+		if _, err := s.up.Exec(ctx, "BEGIN", nil, nil, discardRows, nil); err != nil {
+			s.dropUpstream()
+			return err
+		}
+		for _, sp := range s.savepoints {
+			if _, err := s.up.Exec(ctx, savepointSQL("SAVEPOINT", sp), nil, nil, discardRows, nil); err != nil {
+				s.dropUpstream()
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func discardRows([]any) error { return nil }
+
+func (s *session) forwardedSettings() map[string]string {
+	out := map[string]string{}
+	for _, name := range []string{"timezone", "search_path", "application_name", "statement_timeout"} {
+		out[name] = s.settings.values[name]
+	}
+	return out
+}
+
+// forward runs the statement on the leader.
+func (s *session) forward(ctx context.Context, st *statement, params []any, emit func([]any) error,
+	w pgwire.ResultWriter) (string, error) {
+	tag, err := s.up.Exec(ctx, st.raw.SQL, st.ParamOIDs(), params, emit, w.Notice)
+	var pe *pgerr.Error
+	if err != nil && !errors.As(err, &pe) {
+		// The connection to the leader broke: whatever was open there is gone.
+		s.dropUpstream()
+		return "", pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+			"lost the connection to the leader; the statement's outcome is unknown")
+	}
+	return tag, err
+}
+
+// endForwardedBlock finishes a forwarded block on the leader (COMMIT or
+// ROLLBACK) and returns the leader's tag and answer.
+func (s *session) endForwardedBlock(ctx context.Context, sql string) (string, error) {
+	s.upActive = false
+	tag, err := s.up.Exec(ctx, sql, nil, nil, discardRows, nil)
+	var pe *pgerr.Error
+	if err != nil && !errors.As(err, &pe) {
+		s.dropUpstream()
+		if sql == "COMMIT" {
+			return "", pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+				"lost the connection to the leader during COMMIT; the transaction may or may not have committed")
+		}
+		return sql, nil
+	}
+	return tag, err
+}
+
+// dispatchOrForward runs a query or write locally or, when it needs the
+// leader and this node is not, on the leader.
+func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *translate.Plan, params []any,
+	emit func([]any) error, w pgwire.ResultWriter) (string, error) {
+	if s.forwarding() {
+		return s.forward(ctx, st, params, emit, w)
+	}
+	var tag string
+	var err error
+	if plan.Kind == translate.KindQuery {
+		tag, err = s.runQuery(ctx, plan, params, emit)
+	} else {
+		tag, err = s.runWrite(ctx, st, plan, params, emit)
+	}
+	if !errors.Is(err, ErrNotLeader) || s.tx != nil || s.e.getForwarder() == nil {
+		return tag, clientError(err)
+	}
+	if err := s.startForwarding(ctx); err != nil {
+		return "", clientError(err)
+	}
+	tag, err = s.forward(ctx, st, params, emit, w)
+	if !s.inBlock() {
+		s.upActive = false
+	}
+	return tag, err
+}
+
+func (s *session) dropUpstream() {
+	if s.up != nil {
+		s.up.Close()
+	}
+	s.up, s.upActive = nil, false
+}
