@@ -192,6 +192,8 @@ func (e *endpoint) PeerMeta(id uint64) map[string]string {
 }
 
 // Close stops delivery to this incarnation; pending messages to it are lost.
+// In RealTime mode it waits for the endpoint's delivery goroutine, so it must
+// not be called from inside this endpoint's own Handler.
 func (e *endpoint) Close() error {
 	n := e.n
 	n.mu.Lock()

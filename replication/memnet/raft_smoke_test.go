@@ -33,8 +33,8 @@ type stepNode struct {
 }
 
 func (s *stepNode) Process(_ context.Context, m raftpb.Message) error { return s.rn.Step(m) }
-func (s *stepNode) ReportUnreachable(id uint64)                      { s.rn.ReportUnreachable(id) }
-func (s *stepNode) ReportSnapshot(id uint64, st raft.SnapshotStatus) { s.rn.ReportSnapshot(id, st) }
+func (s *stepNode) ReportUnreachable(id uint64)                       { s.rn.ReportUnreachable(id) }
+func (s *stepNode) ReportSnapshot(id uint64, st raft.SnapshotStatus)  { s.rn.ReportSnapshot(id, st) }
 
 type stepCluster struct {
 	t     *testing.T

@@ -19,7 +19,8 @@
 //     coalesced per peer and issued by a reporter goroutine, so a Handler that
 //     feeds the raft loop cannot deadlock against it.
 //   - Messages to one peer leave in Send order on a single connection; a
-//     reconnect may lose a suffix but never reorders.
+//     reconnect may lose a suffix but never reorders: a new inbound raft
+//     stream from a peer closes the previous one before it is read.
 //   - Every frame's size is checked against its limit before allocation; a
 //     malformed, oversized or misaddressed frame closes that connection only.
 //   - A MsgSnap reaches the receiver's Handler only after its SnapshotStore

@@ -64,7 +64,9 @@ func (t *Transport) serveConn(c net.Conn) {
 	log = log.With(zap.Uint64("peer", h.NodeID))
 	switch h.Kind {
 	case streamRaft:
+		t.replaceInboundRaft(h.NodeID, c)
 		err = t.serveRaftStream(fr, h.NodeID)
+		t.dropInboundRaft(h.NodeID, c)
 	case streamSnapshot:
 		err = t.serveSnapshot(c, fr, h.NodeID, log)
 	}

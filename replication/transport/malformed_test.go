@@ -168,3 +168,20 @@ func TestHandshakeRejects(t *testing.T) {
 		})
 	}
 }
+
+// A second raft stream from the same peer replaces the first, which is
+// closed so its unread tail cannot interleave with the new stream.
+func TestNewInboundStreamReplacesOld(t *testing.T) {
+	b, recB := newTransport(t, 2)
+	c1 := rawDial(t, b)
+	fr1 := rawHandshake(t, c1, streamRaft, 1)
+	c2 := rawDial(t, b)
+	rawHandshake(t, c2, streamRaft, 1)
+	expectClosed(t, c1, fr1.r)
+	m := app(1, 2, 5, nil)
+	p, _ := m.Marshal()
+	if _, err := c2.Write(appendFrame(nil, frameMsg, p)); err != nil {
+		t.Fatal(err)
+	}
+	recB.waitUntil(t, waitTimeout, "message on the new stream", func(r *recorder) bool { return len(r.msgs) == 1 })
+}

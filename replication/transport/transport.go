@@ -116,6 +116,7 @@ type Transport struct {
 	peers       map[uint64]*peer
 	peerMeta    map[uint64]map[string]string
 	conns       map[net.Conn]struct{} // inbound and snapshot connections, closed by Close
+	inboundRaft map[uint64]net.Conn   // the current inbound raft stream per peer
 	snapSending map[uint64]bool       // peers with a snapshot stream in flight
 }
 
@@ -147,6 +148,7 @@ func New(cfg Config) (*Transport, error) {
 		peers:       make(map[uint64]*peer),
 		peerMeta:    make(map[uint64]map[string]string),
 		conns:       make(map[net.Conn]struct{}),
+		inboundRaft: make(map[uint64]net.Conn),
 		snapSending: make(map[uint64]bool),
 	}
 	t.cfg.Meta = maps.Clone(cfg.Meta)
@@ -325,6 +327,27 @@ func (t *Transport) trackConn(c net.Conn) bool {
 	return true
 }
 
+// replaceInboundRaft makes c the peer's inbound raft stream and closes the
+// previous one: a peer that redialed has abandoned it, and reading both at
+// once could reorder its tail against the new stream.
+func (t *Transport) replaceInboundRaft(from uint64, c net.Conn) {
+	t.mu.Lock()
+	old := t.inboundRaft[from]
+	t.inboundRaft[from] = c
+	t.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
+func (t *Transport) dropInboundRaft(from uint64, c net.Conn) {
+	t.mu.Lock()
+	if t.inboundRaft[from] == c {
+		delete(t.inboundRaft, from)
+	}
+	t.mu.Unlock()
+}
+
 func (t *Transport) untrackConn(c net.Conn) {
 	t.mu.Lock()
 	delete(t.conns, c)
@@ -332,11 +355,13 @@ func (t *Transport) untrackConn(c net.Conn) {
 	_ = c.Close()
 }
 
+// reportSnapshot tells the handler how a stream ended, unless the transport
+// is closing (the node is shutting down and no longer tracks the peer).
 func (t *Transport) reportSnapshot(id uint64, status raft.SnapshotStatus) {
 	t.mu.Lock()
 	h := t.handler
 	t.mu.Unlock()
-	if h != nil {
+	if h != nil && t.ctx.Err() == nil {
 		h.ReportSnapshot(id, status)
 	}
 }
