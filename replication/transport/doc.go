@@ -17,7 +17,11 @@
 //     unreachable. Raft retransmits; the transport never retries a message.
 //   - Handler methods are never called from inside Send. ReportUnreachable is
 //     coalesced per peer and issued by a reporter goroutine, so a Handler that
-//     feeds the raft loop cannot deadlock against it.
+//     feeds the raft loop cannot deadlock against it. Process runs on the
+//     goroutine of each inbound connection: calls for different peers are
+//     concurrent, calls for one peer's raft stream are sequential.
+//   - Messages handed to Send are marshalled later by the writer goroutine;
+//     the caller must not mutate them (raft never mutates a Ready's messages).
 //   - Messages to one peer leave in Send order on a single connection; a
 //     reconnect may lose a suffix but never reorders: a new inbound raft
 //     stream from a peer closes the previous one before it is read.
