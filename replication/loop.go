@@ -80,6 +80,11 @@ func (n *Node) run() {
 			n.reads.failAll(n.Halted())
 			return
 		}
+		if n.removed.Load() && !n.rn.HasReady() {
+			n.log.Info("replication: this node was removed from the cluster; stopping")
+			n.reads.failAll(ErrStopped)
+			return
+		}
 		n.reads.issue(n.rn)
 		if n.rn.HasReady() {
 			if err := n.handleReady(&prev); err != nil {
@@ -225,11 +230,15 @@ func (n *Node) applyConfChange(e raftpb.Entry) {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
 		if cc.NodeID != n.cfg.NodeID && len(cc.Context) > 0 {
 			n.cfg.Transport.AddPeer(cc.NodeID, string(cc.Context))
+			n.knownPeers.Store(cc.NodeID, string(cc.Context))
 		}
 		n.log.Info("replication: member added", zap.Uint64("id", cc.NodeID), zap.ByteString("addr", cc.Context))
 	case raftpb.ConfChangeRemoveNode:
 		if cc.NodeID != n.cfg.NodeID {
 			n.cfg.Transport.RemovePeer(cc.NodeID)
+			n.knownPeers.Delete(cc.NodeID)
+		} else {
+			n.removed.Store(true)
 		}
 		n.log.Info("replication: member removed", zap.Uint64("id", cc.NodeID))
 	}

@@ -65,6 +65,9 @@ type Config struct {
 	// followers that are only a little behind.
 	SnapshotEntries uint64
 	KeepEntries     uint64
+	// Join starts a node that an existing cluster will add: it does not
+	// bootstrap a configuration of its own and waits for the leader.
+	Join bool
 }
 
 func (c *Config) defaults() {
@@ -154,6 +157,8 @@ type Node struct {
 	confHistory   []confAt // raft loop only
 	lastSnapIndex atomic.Uint64
 	snapshotting  atomic.Bool
+	removed       atomic.Bool
+	knownPeers    sync.Map // id → raft address handed to the transport
 
 	status atomic.Pointer[Status]
 	halted atomic.Pointer[error]
@@ -207,6 +212,7 @@ func Start(cfg Config) (*Node, error) {
 		PreVote:                   true,
 		ReadOnlyOption:            raft.ReadOnlySafe,
 		DisableProposalForwarding: true,
+		StepDownOnRemoval:         true,
 		Logger:                    newRaftLogger(cfg.Logger),
 	}
 	rn, err := raft.NewRawNode(rcfg)
@@ -228,7 +234,7 @@ func Start(cfg Config) (*Node, error) {
 	if len(peers) == 0 {
 		peers = map[uint64]string{cfg.NodeID: ""}
 	}
-	if fresh {
+	if fresh && !cfg.Join {
 		if err := n.bootstrap(peers); err != nil {
 			store.close()
 			return nil, err
@@ -240,6 +246,7 @@ func Start(cfg Config) (*Node, error) {
 	for id, addr := range peers {
 		if id != cfg.NodeID && addr != "" {
 			cfg.Transport.AddPeer(id, addr)
+			n.knownPeers.Store(id, addr)
 		}
 	}
 	n.publishStatus()
@@ -286,7 +293,11 @@ func (n *Node) Stop() {
 	n.store.close()
 }
 
-// Done is closed when the node stops (on Stop or after a halt).
+// Removed reports whether this node applied its own removal from the
+// cluster.
+func (n *Node) Removed() bool { return n.removed.Load() }
+
+// Done is closed when the node stops (on Stop, a halt, or its removal).
 func (n *Node) Done() <-chan struct{} { return n.donec }
 
 // Halted returns the error that halted the node, if any.
@@ -322,6 +333,38 @@ func (n *Node) Propose(ctx context.Context, data []byte) error {
 // ProposeConfChange proposes a membership change (leader only).
 func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChange) error {
 	return n.submit(ctx, proposal{cc: &cc, errc: make(chan error, 1)})
+}
+
+// ChangeMembership proposes adding (addr != "") or removing a voter and
+// waits until the change is applied here. One change at a time.
+func (n *Node) ChangeMembership(ctx context.Context, id uint64, addr string) error {
+	cc := raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id}
+	if addr != "" {
+		cc = raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: id, Context: []byte(addr)}
+	}
+	if err := n.ProposeConfChange(ctx, cc); err != nil {
+		return err
+	}
+	for {
+		voters := n.Status().Voters
+		in := false
+		for _, v := range voters {
+			in = in || v == id
+		}
+		if in == (addr != "") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replication: membership change not applied in time: %w", ctx.Err())
+		case <-n.donec:
+			if n.Removed() && addr == "" && id == n.cfg.NodeID {
+				return nil
+			}
+			return ErrStopped
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (n *Node) submit(ctx context.Context, p proposal) error {
@@ -371,6 +414,7 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 
 // Process implements Handler: a message from a peer.
 func (n *Node) Process(ctx context.Context, m raftpb.Message) error {
+	n.learnPeer(m.From)
 	select {
 	case n.recvc <- m:
 		return nil
@@ -398,3 +442,20 @@ func (n *Node) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 }
 
 var _ Handler = (*Node)(nil)
+
+// learnPeer adds the raft address a peer advertised in its handshake when
+// none is known yet: a node that joins an existing cluster learns where to
+// answer the leader before the configuration changes naming the members
+// reach it.
+func (n *Node) learnPeer(id uint64) {
+	if id == 0 || id == n.cfg.NodeID {
+		return
+	}
+	if _, known := n.knownPeers.Load(id); known {
+		return
+	}
+	if addr := n.cfg.Transport.PeerMeta(id)["raft-addr"]; addr != "" {
+		n.cfg.Transport.AddPeer(id, addr)
+		n.knownPeers.Store(id, addr)
+	}
+}

@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +238,90 @@ func TestFollowerForwardsWritesAndReadsLinearizably(t *testing.T) {
 	}
 	tx.Rollback(ctx)
 	c.converge()
+}
+
+func httpDo(t *testing.T, method, url, body string) string {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s %s", method, url, resp.Status, out)
+	}
+	return string(out)
+}
+
+// A node joins a running cluster and another leaves, while writes go on.
+func TestMembershipAddAndRemoveOnline(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	ctx := context.Background()
+	conn := connect(t, c.leader())
+	if _, err := conn.Exec(ctx, `CREATE TABLE w (id serial PRIMARY KEY, at int)`); err != nil {
+		t.Fatal(err)
+	}
+	stopWrites := make(chan struct{})
+	writes := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; err == nil; i++ {
+			select {
+			case <-stopWrites:
+				writes <- nil
+				return
+			default:
+			}
+			_, err = conn.Exec(ctx, `INSERT INTO w (at) VALUES ($1)`, i)
+		}
+		writes <- err
+	}()
+
+	cfg := Config{DataDir: filepath.Join(t.TempDir(), "4"), NodeID: 4, PGAddr: loopbackAddr(t), RaftAddr: loopbackAddr(t),
+		HTTPAddr: loopbackAddr(t), Join: c.nodes[2].HTTPAddr(), TickInterval: 20 * time.Millisecond,
+		Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("n4")}
+	c.cfgs[4] = cfg
+	c.start(4)
+	httpDo(t, http.MethodPost, "http://"+c.nodes[3].HTTPAddr()+"/members",
+		fmt.Sprintf(`{"node_id": 4, "raft_addr": %q}`, cfg.RaftAddr))
+	waitCaughtUp(t, c.nodes[4], c.leader())
+
+	// Remove a follower that is not the one our writer talks to.
+	victim := uint64(0)
+	for id, s := range c.nodes {
+		if s.Status().Role != "leader" && id != 4 {
+			victim = id
+		}
+	}
+	httpDo(t, http.MethodDelete, fmt.Sprintf("http://%s/members/%d", c.nodes[4].HTTPAddr(), victim), "")
+	// The removed node may never hear that its removal committed (the
+	// leader stops talking to it); the operator stops it.
+	c.stop(victim)
+	close(stopWrites)
+	if err := <-writes; err != nil {
+		t.Fatalf("writes during membership changes: %v", err)
+	}
+	if got := c.leader().Status().Voters; len(got) != 3 {
+		t.Fatalf("voters %v", got)
+	}
+	c.converge()
+}
+
+func waitCaughtUp(t *testing.T, n, leader *Server) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if st := n.Status(); st.AppliedIndex > 0 && st.AppliedIndex >= leader.Status().CommitIndex-5 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %d did not catch up: %+v vs leader %+v", n.Status().NodeID, n.Status(), leader.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

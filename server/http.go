@@ -28,6 +28,7 @@ type Status struct {
 	Halted       string   `json:"halted,omitempty"`
 	PGAddr       string   `json:"pg_addr"`
 	RaftAddr     string   `json:"raft_addr"`
+	ClusterID    uint64   `json:"cluster_id"`
 }
 
 // Status returns the node's current status.
@@ -35,7 +36,7 @@ func (s *Server) Status() Status {
 	st := s.node.Status()
 	out := Status{NodeID: st.NodeID, Role: st.Role, Term: st.Term, LeaderID: st.LeaderID, CommitIndex: st.CommitIndex,
 		AppliedIndex: st.AppliedIndex, LastIndex: st.LastIndex, FirstIndex: st.FirstIndex, Voters: st.Voters,
-		Halted: st.Halted, PGAddr: s.PGAddr(), RaftAddr: s.RaftAddr()}
+		Halted: st.Halted, PGAddr: s.PGAddr(), RaftAddr: s.RaftAddr(), ClusterID: s.clusterID}
 	if err := s.Halted(); err != nil {
 		out.Halted = err.Error()
 	}
@@ -83,6 +84,7 @@ func (s *Server) startHTTP() error {
 		_ = enc.Encode(s.Status())
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.registerMembers(mux)
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("http listener %s: %w", s.cfg.HTTPAddr, err)

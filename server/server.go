@@ -18,6 +18,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -51,7 +52,11 @@ type Config struct {
 	RaftAddr string
 	HTTPAddr string
 	// Peers are the initial voters (id → raft address); empty: single node.
-	Peers  map[uint64]string
+	Peers map[uint64]string
+	// Join is the HTTP address of a member of an existing cluster: the new
+	// node takes that cluster's identity and waits to be added (chr2sql
+	// member add) instead of bootstrapping a cluster of its own.
+	Join   string
 	Logger *zap.Logger
 
 	Auth            pgwire.AuthConfig
@@ -70,20 +75,21 @@ type Config struct {
 
 // Server is one running node.
 type Server struct {
-	cfg      Config
-	log      *zap.Logger
-	lock     *os.File
-	engine   *sqlengine.Engine
-	node     *replication.Node
-	trans    *transport.Transport
-	pg       *pgwire.Server
-	pgLn     net.Listener
-	httpSrv  *http.Server
-	httpLn   net.Listener
-	registry *prometheus.Registry
-	duties   *leaderDuties
-	done     chan struct{}
-	stopOnce sync.Once
+	cfg       Config
+	log       *zap.Logger
+	lock      *os.File
+	engine    *sqlengine.Engine
+	node      *replication.Node
+	trans     *transport.Transport
+	pg        *pgwire.Server
+	pgLn      net.Listener
+	httpSrv   *http.Server
+	httpLn    net.Listener
+	registry  *prometheus.Registry
+	duties    *leaderDuties
+	clusterID uint64
+	done      chan struct{}
+	stopOnce  sync.Once
 }
 
 // Start starts a node. It returns once every listener is bound.
@@ -114,6 +120,7 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
+	s.clusterID = clusterID
 	proxy := &consensusProxy{}
 	s.engine, err = sqlengine.Open(sqlengine.Config{Dir: filepath.Join(cfg.DataDir, "state"), NodeID: cfg.NodeID,
 		Consensus: proxy, Logger: s.log, Writer: cfg.Writer, ServerVersion: "16.4 (chr2sql)"})
@@ -133,7 +140,7 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 	cfg := s.cfg
 	var err error
 	s.trans, err = transport.New(transport.Config{NodeID: cfg.NodeID, ClusterID: clusterID, ListenAddr: cfg.RaftAddr,
-		Meta: map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr}, Logger: s.log, Registerer: s.registry,
+		Meta: map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr}, Logger: s.log, Registerer: s.registry,
 		Snapshots: replication.NewSnapshotStore(cfg.DataDir)})
 	if err != nil {
 		return fmt.Errorf("raft listener %s: %w", cfg.RaftAddr, err)
@@ -146,7 +153,7 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 	s.node, err = replication.Start(replication.Config{NodeID: cfg.NodeID, ClusterID: clusterID, DataDir: cfg.DataDir,
 		FS: vfs.OS, Peers: cfg.Peers, Transport: s.trans, StateMachine: sm, Logger: s.log,
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotEntries: cfg.SnapshotEntries,
-		KeepEntries: cfg.KeepEntries})
+		KeepEntries: cfg.KeepEntries, Join: cfg.Join != ""})
 	if err != nil {
 		return err
 	}
@@ -267,6 +274,9 @@ func clusterIdentity(cfg Config) (uint64, error) {
 	if m.Exists() && m.State().ClusterID != 0 {
 		return m.State().ClusterID, nil
 	}
+	if cfg.Join != "" {
+		return joinIdentity(cfg.Join)
+	}
 	ids := make([]uint64, 0, len(cfg.Peers))
 	for id := range cfg.Peers {
 		ids = append(ids, id)
@@ -281,6 +291,23 @@ func clusterIdentity(cfg Config) (uint64, error) {
 		h.Write([]byte(strconv.FormatUint(cfg.NodeID, 10)))
 	}
 	return h.Sum64(), nil
+}
+
+// joinIdentity asks a member of the cluster to join for its identity.
+func joinIdentity(addr string) (uint64, error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + addr + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("--join %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		ClusterID uint64 `json:"cluster_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.ClusterID == 0 {
+		return 0, fmt.Errorf("--join %s: no cluster identity in /status (%v)", addr, err)
+	}
+	return st.ClusterID, nil
 }
 
 // consensusProxy lets the engine be created before the raft node it

@@ -3,6 +3,7 @@
 //	chr2sql start [flags]              run a node (every flag also as CHR2_<FLAG>)
 //	chr2sql wal verify --data-dir DIR  exit 0 intact, 2 torn tail, 1 corruption
 //	chr2sql wal dump --data-dir DIR    print every record
+//	chr2sql member add|remove|list     change or show the voters of a running cluster
 //
 // This file is wiring only: flags, configuration, signals.
 package main
@@ -36,6 +37,11 @@ Usage:
   chr2sql start [flags]              run a node (chr2sql start --help lists the flags)
   chr2sql wal verify --data-dir DIR  check the log: exit 0 intact, 2 torn tail, 1 corruption
   chr2sql wal dump --data-dir DIR    print one line per log record
+  chr2sql member list   --http-addr H:P
+  chr2sql member add    --http-addr H:P --node-id N --raft-addr H:P
+  chr2sql member remove --http-addr H:P --node-id N
+                                     change the voters of a running cluster (any member's HTTP address;
+                                     start the new node first with --join)
 `
 
 func main() {
@@ -52,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return start(args[1:], stderr)
 	case "wal":
 		return walCommand(args[1:], stdout, stderr)
+	case "member":
+		return memberCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -63,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // startFlags are the flags of `chr2sql start`.
 type startFlags struct {
 	dataDir, pgAddr, raftAddr, httpAddr, peers string
+	join                                       string
 	nodeID                                     uint64
 	logFormat, logLevel                        string
 	authMethod, passwordFile                   string
@@ -80,6 +89,7 @@ func newStartFlagSet(f *startFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7433", "peer (raft) listen address")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8433", "HTTP address for /healthz /readyz /status /metrics")
 	fs.StringVar(&f.peers, "peers", "", `initial voters as "1=host:port,2=host:port,…" by raft address, this node included; empty: a single node (ignored once the node has state)`)
+	fs.StringVar(&f.join, "join", "", "HTTP address of a member of an existing cluster to join (then run chr2sql member add)")
 	fs.StringVar(&f.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.authMethod, "auth-method", "trust", "client authentication: trust, password, md5 or scram-sha-256")
@@ -169,6 +179,9 @@ func serverConfig(f *startFlags, log *zap.Logger) (server.Config, error) {
 	if err != nil {
 		return server.Config{}, err
 	}
+	if f.join != "" && len(peers) > 0 {
+		return server.Config{}, errors.New("--join and --peers exclude each other")
+	}
 	if len(peers) > 0 {
 		if _, ok := peers[f.nodeID]; !ok {
 			return server.Config{}, fmt.Errorf("--peers does not name this node (id %d)", f.nodeID)
@@ -183,7 +196,7 @@ func serverConfig(f *startFlags, log *zap.Logger) (server.Config, error) {
 		return server.Config{}, fmt.Errorf("--data-dir: %v", err)
 	}
 	return server.Config{DataDir: dir, NodeID: f.nodeID, PGAddr: f.pgAddr, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr,
-		Peers: peers, Logger: log, Auth: auth, MaxConnections: f.maxConnections, TickInterval: f.tick,
+		Peers: peers, Join: f.join, Logger: log, Auth: auth, MaxConnections: f.maxConnections, TickInterval: f.tick,
 		Writer: sqlengine.WriterConfig{CommitTimeout: f.commitTimeout, IdleTxTimeout: f.idleTxTimeout}}, nil
 }
 
