@@ -58,6 +58,18 @@ type conn struct {
 	lost bool
 
 	rw resultWriter
+	in inbound // decoding flyweights, reused for every message
+}
+
+// inbound holds one value per frontend message type so decoding does not
+// allocate the message itself.
+type inbound struct {
+	query    pgproto3.Query
+	parse    pgproto3.Parse
+	bind     bindMsg
+	describe pgproto3.Describe
+	execute  pgproto3.Execute
+	close    pgproto3.Close
 }
 
 func newConn(s *Server, nc net.Conn, rejected bool) *conn {
@@ -282,7 +294,7 @@ func (c *conn) sendNotice(n *pgerr.Error) {
 // transaction status, and flushes.
 func (c *conn) readyForQuery() {
 	c.sendChangedParams()
-	c.w.send(&pgproto3.ReadyForQuery{TxStatus: c.sess.TxStatus()})
+	c.w.readyForQuery(c.sess.TxStatus())
 	_ = c.w.flush()
 }
 

@@ -43,41 +43,41 @@ func stmtLabel(name string) string {
 func (c *conn) handleExtended(typ byte, body []byte) error {
 	switch typ {
 	case 'P':
-		var m pgproto3.Parse
+		m := &c.in.parse
 		if err := m.Decode(body); err != nil {
 			return c.wireError(invalidMessage("Parse"))
 		}
-		return c.handleParse(&m)
+		return c.handleParse(m)
 	case 'B':
-		var m pgproto3.Bind
-		if err := m.Decode(body); err != nil {
+		m := &c.in.bind
+		if !m.decode(body) {
 			return c.wireError(invalidMessage("Bind"))
 		}
-		return c.handleBind(&m)
+		return c.handleBind(m)
 	case 'D':
 		if len(body) > 0 && body[0] != 'S' && body[0] != 'P' {
 			return c.wireError(pgerr.New(pgerr.ProtocolViolation, "invalid DESCRIBE message subtype %d", body[0]))
 		}
-		var m pgproto3.Describe
+		m := &c.in.describe
 		if err := m.Decode(body); err != nil {
 			return c.wireError(invalidMessage("Describe"))
 		}
-		return c.handleDescribe(&m)
+		return c.handleDescribe(m)
 	case 'E':
-		var m pgproto3.Execute
+		m := &c.in.execute
 		if err := m.Decode(body); err != nil {
 			return c.wireError(invalidMessage("Execute"))
 		}
-		return c.handleExecute(&m)
+		return c.handleExecute(m)
 	}
 	if len(body) > 0 && body[0] != 'S' && body[0] != 'P' {
 		return c.wireError(pgerr.New(pgerr.ProtocolViolation, "invalid CLOSE message subtype %d", body[0]))
 	}
-	var m pgproto3.Close
+	m := &c.in.close
 	if err := m.Decode(body); err != nil {
 		return c.wireError(invalidMessage("Close"))
 	}
-	return c.handleClose(&m)
+	return c.handleClose(m)
 }
 
 func invalidMessage(kind string) *pgerr.Error {
@@ -119,15 +119,15 @@ func (c *conn) handleParse(m *pgproto3.Parse) error {
 
 // handleBind decodes parameters by the statement's types and creates a
 // portal with the requested result formats.
-func (c *conn) handleBind(m *pgproto3.Bind) error {
-	ps := c.stmts[m.PreparedStatement]
+func (c *conn) handleBind(m *bindMsg) error {
+	ps := c.stmts[string(m.stmt)]
 	if ps == nil {
-		return c.wireError(pgerr.New(pgerr.InvalidSQLStatementName, "%s does not exist", stmtLabel(m.PreparedStatement)))
+		return c.wireError(pgerr.New(pgerr.InvalidSQLStatementName, "%s does not exist", stmtLabel(string(m.stmt))))
 	}
-	if m.DestinationPortal != "" {
-		if _, exists := c.portals[m.DestinationPortal]; exists {
+	if len(m.portal) > 0 {
+		if _, exists := c.portals[string(m.portal)]; exists {
 			// PostgreSQL uses 42P03 duplicate_cursor, which pgerr lacks.
-			return c.wireError(pgerr.New(pgerr.InvalidCursorState, "portal \"%s\" already exists", m.DestinationPortal))
+			return c.wireError(pgerr.New(pgerr.InvalidCursorState, "portal \"%s\" already exists", m.portal))
 		}
 		if len(c.portals) >= c.srv.cfg.MaxPortals {
 			return c.wireError(pgerr.New(pgerr.ProgramLimitExceeded, "too many open portals").
@@ -138,21 +138,22 @@ func (c *conn) handleBind(m *pgproto3.Bind) error {
 	if err != nil {
 		return c.wireError(err)
 	}
-	bp := &boundPortal{name: m.DestinationPortal}
+	name := string(m.portal)
+	bp := &boundPortal{name: name}
 	if ps.st != nil {
 		if bp.p, err = ps.st.Bind(c.ctx, params); err != nil {
 			return err
 		}
 		bp.cols = bp.p.Columns()
-		if bp.formats, err = resultFormats(m.ResultFormatCodes, bp.cols); err != nil {
+		if bp.formats, err = resultFormats(m.resultFormats, bp.cols); err != nil {
 			bp.close()
 			return c.wireError(err)
 		}
 	}
-	if old := c.portals[m.DestinationPortal]; old != nil { // only the unnamed portal gets here
+	if old := c.portals[name]; old != nil { // only the unnamed portal gets here
 		old.close()
 	}
-	c.portals[m.DestinationPortal] = bp
+	c.portals[name] = bp
 	c.w.send(&pgproto3.BindComplete{})
 	return nil
 }
@@ -169,9 +170,9 @@ func formatFor(codes []int16, i int) int16 {
 	return codes[i]
 }
 
-func (c *conn) decodeParams(ps *preparedStmt, m *pgproto3.Bind) ([]any, error) {
-	n := len(m.Parameters)
-	if nf := len(m.ParameterFormatCodes); nf > 1 && nf != n {
+func (c *conn) decodeParams(ps *preparedStmt, m *bindMsg) ([]any, error) {
+	n := len(m.params)
+	if nf := len(m.paramFormats); nf > 1 && nf != n {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message has %d parameter formats but %d parameters", nf, n)
 	}
 	if n != len(ps.paramOIDs) {
@@ -181,12 +182,12 @@ func (c *conn) decodeParams(ps *preparedStmt, m *pgproto3.Bind) ([]any, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	params := make([]any, n)
-	for i, raw := range m.Parameters {
+	params := make([]any, n) // the engine may keep it: a fresh slice per Bind
+	for i, raw := range m.params {
 		if raw == nil {
 			continue
 		}
-		v, err := decodeParam(ps.paramOIDs[i], formatFor(m.ParameterFormatCodes, i), raw, i+1, c.loc)
+		v, err := decodeParam(ps.paramOIDs[i], formatFor(m.paramFormats, i), raw, i+1, c.loc)
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +265,7 @@ func (c *conn) handleDescribe(m *pgproto3.Describe) error {
 		}
 		c.w.send(&pgproto3.ParameterDescription{ParameterOIDs: ps.paramOIDs})
 		if ps.cols != nil {
-			c.w.send(rowDescription(ps.cols, nil))
+			c.w.rowDescription(ps.cols, nil)
 		} else {
 			c.w.send(&pgproto3.NoData{})
 		}
@@ -274,7 +275,7 @@ func (c *conn) handleDescribe(m *pgproto3.Describe) error {
 			return c.wireError(pgerr.New(pgerr.InvalidCursorName, "portal \"%s\" does not exist", m.Name))
 		}
 		if bp.cols != nil {
-			c.w.send(rowDescription(bp.cols, bp.formats))
+			c.w.rowDescription(bp.cols, bp.formats)
 		} else {
 			c.w.send(&pgproto3.NoData{})
 		}
@@ -314,7 +315,7 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 	if suspended {
 		c.w.send(&pgproto3.PortalSuspended{})
 	} else {
-		c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+		c.w.commandComplete(tag)
 	}
 	return nil
 }

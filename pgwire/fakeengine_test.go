@@ -390,16 +390,17 @@ var wideValue = strings.Repeat("x", 1024)
 func (p *fakePortal) series(maxRows int, w ResultWriter) (string, bool, error) {
 	total := p.argInt(0, 0)
 	sent := 0
+	row := make([]any, 1) // reused: WriteRow does not retain it
 	for p.next < total {
 		if maxRows > 0 && sent == maxRows {
 			return "", true, nil
 		}
 		p.next++
-		var v any = p.next
+		row[0] = p.next
 		if p.st.cmd == "wide" {
-			v = wideValue
+			row[0] = wideValue
 		}
-		if err := p.writeRow(w, []any{v}); err != nil {
+		if err := p.writeRow(w, row); err != nil {
 			return "", false, err
 		}
 		sent++

@@ -25,6 +25,7 @@ const (
 type frameReader struct {
 	br           *bufio.Reader
 	buf          []byte
+	hdr          [5]byte // a field, not a local: a local would escape per message
 	maxBodyBytes int
 }
 
@@ -38,8 +39,8 @@ func (fr *frameReader) reset(r io.Reader) { fr.br.Reset(r) }
 // next reads one regular message. The body stays valid until the next
 // call. I/O errors are returned as they are; a bad length is a *frameError.
 func (fr *frameReader) next() (typ byte, body []byte, err error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(fr.br, hdr[:]); err != nil {
+	hdr := fr.hdr[:]
+	if _, err := io.ReadFull(fr.br, hdr); err != nil {
 		return 0, nil, err
 	}
 	n := int64(int32(binary.BigEndian.Uint32(hdr[1:]))) - 4 //nolint:gosec // sign reinterpretation is the check

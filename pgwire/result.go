@@ -115,34 +115,6 @@ func (rw *resultWriter) finish() error {
 	return nil
 }
 
-// rowDescription builds RowDescription for cols with per-column formats
-// (nil = text).
-func rowDescription(cols []Column, formats []int16) *pgproto3.RowDescription {
-	fields := make([]pgproto3.FieldDescription, len(cols))
-	for i, col := range cols {
-		size := col.TypeSize
-		if size == 0 {
-			if t, ok := pgval.Lookup(col.TypeOID); ok {
-				size = t.Len
-			}
-		}
-		f := formatText
-		if formats != nil {
-			f = formats[i]
-		}
-		fields[i] = pgproto3.FieldDescription{
-			Name:                 []byte(col.Name),
-			TableOID:             col.TableOID,
-			TableAttributeNumber: uint16(col.AttrNum), //nolint:gosec // attnum is small and positive
-			DataTypeOID:          col.TypeOID,
-			DataTypeSize:         size,
-			TypeModifier:         col.TypeModifier,
-			Format:               f,
-		}
-	}
-	return &pgproto3.RowDescription{Fields: fields}
-}
-
 func toUint16(codes []int16) []uint16 {
 	out := make([]uint16, len(codes))
 	for i, c := range codes {

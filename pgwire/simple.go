@@ -14,7 +14,7 @@ import (
 //  5. Session.Sync ends the implicit transaction; changed settings are
 //     reported; ReadyForQuery carries Session.TxStatus.
 func (c *conn) handleQuery(body []byte) {
-	var q pgproto3.Query
+	q := &c.in.query
 	if err := q.Decode(body); err != nil {
 		c.sendError(c.wireError(pgerr.New(pgerr.ProtocolViolation, "invalid string in message")))
 		c.readyForQuery()
@@ -54,10 +54,10 @@ func (c *conn) runSimpleStatement(st Statement) bool {
 		c.sendError(err)
 		return false
 	}
-	defer c.safely("closing a portal", portal.Close)
+	defer portal.Close()
 	cols := portal.Columns()
 	if cols != nil {
-		c.w.send(rowDescription(cols, nil))
+		c.w.rowDescription(cols, nil)
 	}
 	rw := c.rw.reset(cols, nil)
 	tag, _, err := portal.Execute(c.ctx, 0, rw)
@@ -71,6 +71,6 @@ func (c *conn) runSimpleStatement(st Statement) bool {
 		}
 		return false
 	}
-	c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	c.w.commandComplete(tag)
 	return c.w.err == nil
 }

@@ -2,6 +2,8 @@ package pgwire
 
 import (
 	"encoding/binary"
+
+	"github.com/chr2sql/chr2sql/pgval"
 	"net"
 	"sync/atomic"
 	"time"
@@ -79,4 +81,57 @@ func (w *msgWriter) beginMessage(typ byte) int {
 
 func (w *msgWriter) finishMessage(at int) {
 	binary.BigEndian.PutUint32(w.buf[at+1:], uint32(len(w.buf)-at-1)) //nolint:gosec // bounded by memory
+}
+
+// Hand-encoded hot messages: pgproto3's Encode needs a message value behind
+// an interface, which costs an allocation per message.
+
+func (w *msgWriter) commandComplete(tag string) {
+	if w.err != nil {
+		return
+	}
+	at := w.beginMessage('C')
+	w.buf = append(w.buf, tag...)
+	w.buf = append(w.buf, 0)
+	w.finishMessage(at)
+	w.maybeFlush()
+}
+
+func (w *msgWriter) readyForQuery(status byte) {
+	if w.err != nil {
+		return
+	}
+	w.buf = append(w.buf, 'Z', 0, 0, 0, 5, status)
+}
+
+// rowDescription writes RowDescription for cols with per-column formats
+// (nil = all text). A zero TypeSize is filled from pgval's type table.
+func (w *msgWriter) rowDescription(cols []Column, formats []int16) {
+	if w.err != nil {
+		return
+	}
+	at := w.beginMessage('T')
+	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(len(cols))) //nolint:gosec // bounded by the engine
+	for i, col := range cols {
+		size := col.TypeSize
+		if size == 0 {
+			if t, ok := pgval.Lookup(col.TypeOID); ok {
+				size = t.Len
+			}
+		}
+		f := formatText
+		if formats != nil {
+			f = formats[i]
+		}
+		w.buf = append(w.buf, col.Name...)
+		w.buf = append(w.buf, 0)
+		w.buf = binary.BigEndian.AppendUint32(w.buf, col.TableOID)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(col.AttrNum)) //nolint:gosec // attnum is small
+		w.buf = binary.BigEndian.AppendUint32(w.buf, col.TypeOID)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(size))             //nolint:gosec // two's complement
+		w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(col.TypeModifier)) //nolint:gosec // two's complement
+		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(f))                //nolint:gosec // 0 or 1
+	}
+	w.finishMessage(at)
+	w.maybeFlush()
 }
