@@ -14,7 +14,6 @@ import (
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/replication"
-	"github.com/chr2sql/chr2sql/replication/transport"
 	"github.com/chr2sql/chr2sql/sqlengine"
 )
 
@@ -22,7 +21,7 @@ import (
 // address it learns from the leader's transport handshake.
 type leaderForwarder struct {
 	node     *replication.Node
-	trans    *transport.Transport
+	trans    replication.Transport
 	waitTime time.Duration
 }
 

@@ -71,6 +71,13 @@ type Config struct {
 
 	Writer sqlengine.WriterConfig
 	Outbox outbox.Options
+
+	// FS holds the log and the manifest (nil: the real file system). Tests
+	// pass a fault-injecting one.
+	FS vfs.FS
+	// Transport replaces the TCP peer transport (tests pass a memnet
+	// endpoint). Its advertised metadata must include pg-addr and http-addr.
+	Transport replication.Transport
 }
 
 // Server is one running node.
@@ -80,7 +87,8 @@ type Server struct {
 	lock      *os.File
 	engine    *sqlengine.Engine
 	node      *replication.Node
-	trans     *transport.Transport
+	trans     replication.Transport
+	tcp       *transport.Transport // nil when a test transport is used
 	pg        *pgwire.Server
 	pgLn      net.Listener
 	httpSrv   *http.Server
@@ -116,7 +124,7 @@ func (s *Server) start() error {
 		return err
 	}
 	s.lock = lock
-	clusterID, err := clusterIdentity(cfg)
+	clusterID, err := clusterIdentity(cfg, s.fs())
 	if err != nil {
 		return err
 	}
@@ -139,19 +147,24 @@ func (s *Server) start() error {
 func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error {
 	cfg := s.cfg
 	var err error
-	s.trans, err = transport.New(transport.Config{NodeID: cfg.NodeID, ClusterID: clusterID, ListenAddr: cfg.RaftAddr,
-		Meta: map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr}, Logger: s.log, Registerer: s.registry,
-		Snapshots: replication.NewSnapshotStore(cfg.DataDir)})
-	if err != nil {
-		return fmt.Errorf("raft listener %s: %w", cfg.RaftAddr, err)
+	var trans replication.Transport = cfg.Transport
+	if trans == nil {
+		tcp, err := transport.New(transport.Config{NodeID: cfg.NodeID, ClusterID: clusterID, ListenAddr: cfg.RaftAddr,
+			Meta:   map[string]string{"pg-addr": cfg.PGAddr, "http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr},
+			Logger: s.log, Registerer: s.registry, Snapshots: replication.NewSnapshotStore(cfg.DataDir)})
+		if err != nil {
+			return fmt.Errorf("raft listener %s: %w", cfg.RaftAddr, err)
+		}
+		s.tcp, trans = tcp, tcp
 	}
+	s.trans = trans
 	s.duties, err = newLeaderDuties(s.engine, s.log, s.registry, cfg.Outbox)
 	if err != nil {
 		return err
 	}
 	sm := &stateMachine{engine: s.engine, duties: s.duties}
 	s.node, err = replication.Start(replication.Config{NodeID: cfg.NodeID, ClusterID: clusterID, DataDir: cfg.DataDir,
-		FS: vfs.OS, Peers: cfg.Peers, Transport: s.trans, StateMachine: sm, Logger: s.log,
+		FS: s.fs(), Peers: cfg.Peers, Transport: s.trans, StateMachine: sm, Logger: s.log,
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotEntries: cfg.SnapshotEntries,
 		KeepEntries: cfg.KeepEntries, Join: cfg.Join != ""})
 	if err != nil {
@@ -242,7 +255,19 @@ func (s *Server) PGAddr() string { return s.pgLn.Addr().String() }
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
 
 // RaftAddr returns the bound raft address.
-func (s *Server) RaftAddr() string { return s.trans.Addr().String() }
+func (s *Server) RaftAddr() string {
+	if s.tcp == nil {
+		return s.cfg.RaftAddr
+	}
+	return s.tcp.Addr().String()
+}
+
+func (s *Server) fs() vfs.FS {
+	if s.cfg.FS != nil {
+		return s.cfg.FS
+	}
+	return vfs.OS
+}
 
 // Engine exposes the node's SQL engine (tests compare state through it).
 func (s *Server) Engine() *sqlengine.Engine { return s.engine }
@@ -266,8 +291,8 @@ func lockDir(dir string) (*os.File, error) {
 
 // clusterIdentity returns the stored cluster id, or derives one from the
 // initial voters for a new node.
-func clusterIdentity(cfg Config) (uint64, error) {
-	m, err := fence.Open(vfs.OS, cfg.DataDir)
+func clusterIdentity(cfg Config, fsys vfs.FS) (uint64, error) {
+	m, err := fence.Open(fsys, cfg.DataDir)
 	if err != nil {
 		return 0, err
 	}

@@ -143,8 +143,18 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	tag, err = s.forward(ctx, st, params, emit, w)
 	if !s.inBlock() {
 		s.upActive = false
+		if err == nil {
+			err = s.catchUp(ctx)
+		}
 	}
 	return tag, err
+}
+
+// catchUp waits until this node applied what the leader had committed when
+// the forwarded work finished, so the session reads its own writes — data
+// and schema — on this node afterwards.
+func (s *session) catchUp(ctx context.Context) error {
+	return s.e.readBarrier(ctx)
 }
 
 func (s *session) dropUpstream() {

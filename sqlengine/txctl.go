@@ -153,6 +153,9 @@ func (s *session) forwardedTxControl(ctx context.Context, st *statement, op *tra
 		}
 		tag, err := s.endForwardedBlock(ctx, sql)
 		s.resetBlock()
+		if err == nil {
+			err = s.catchUp(ctx)
+		}
 		return tag, err
 	}
 	return s.savepoint(ctx, op)
