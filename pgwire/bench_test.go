@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -78,6 +79,7 @@ func benchClient(b *testing.B, addr string, params map[string]string) *rawClient
 	if m := c.startup(params); m[len(m)-1]["Type"] != "ReadyForQuery" {
 		b.Fatalf("startup: %v", m)
 	}
+	_ = c.nc.SetDeadline(time.Time{}) // benchmarks may run longer than ioTimeout
 	return c
 }
 

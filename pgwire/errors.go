@@ -15,9 +15,7 @@ var (
 	// ErrBadConfig wraps every configuration problem NewServer reports.
 	ErrBadConfig = errors.New("pgwire: bad configuration")
 
-	errMessageTooLarge  = errors.New("pgwire: message exceeds the size limit")
-	errBadMessageLength = errors.New("pgwire: invalid message length")
-	errClientGone       = errors.New("pgwire: client closed the connection")
+	errClientGone = errors.New("pgwire: client closed the connection")
 )
 
 // frameError is a framing failure after which the byte stream cannot be

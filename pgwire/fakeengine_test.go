@@ -326,18 +326,8 @@ func (p *fakePortal) run(ctx context.Context, maxRows int, w ResultWriter) (stri
 		return "SELECT 1", false, nil
 	case "sleep":
 		return p.sleep(ctx)
-	case "error":
-		code, msg := "XX000", "error"
-		if len(st.args) > 0 {
-			code, msg = st.args[0], strings.Join(st.args[1:], " ")
-		}
-		return "", false, pgerr.New(pgerr.Code(code), "%s", msg)
-	case "fullerror":
-		e := pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint \"t_pkey\"").
-			WithDetail("Key (id)=(1) already exists.").WithHint("Pick another id.").WithPosition(7).
-			WithConstraint("t", "t_pkey")
-		e.SchemaName, e.ColumnName, e.DataTypeName = "public", "id", "integer"
-		return "", false, e
+	case "error", "fullerror":
+		return "", false, p.failure()
 	case "internal":
 		return "", false, errors.New("open /secret/path/db.sqlite: permission denied")
 	case "panic":
@@ -345,12 +335,8 @@ func (p *fakePortal) run(ctx context.Context, maxRows int, w ResultWriter) (stri
 			return "", false, errors.New("panic disabled")
 		}
 		panic("fake engine panic")
-	case "begin":
-		s.tx = 'T'
-		return "BEGIN", false, nil
-	case "commit", "rollback":
-		s.tx = 'I'
-		return strings.ToUpper(st.cmd), false, nil
+	case "begin", "commit", "rollback":
+		return p.txCommand()
 	case "fail":
 		return "", false, pgerr.New(pgerr.DivisionByZero, "division by zero")
 	case "set":
@@ -463,4 +449,28 @@ func (p *fakePortal) copy(w ResultWriter) (string, bool, error) {
 	p.st.s.eng.copied = append(p.st.s.eng.copied, string(data))
 	p.st.s.eng.mu.Unlock()
 	return "COPY " + strconv.Itoa(strings.Count(string(data), "\n")), false, nil
+}
+
+func (p *fakePortal) txCommand() (string, bool, error) {
+	if p.st.cmd == "begin" {
+		p.st.s.tx = 'T'
+	} else {
+		p.st.s.tx = 'I'
+	}
+	return strings.ToUpper(p.st.cmd), false, nil
+}
+
+func (p *fakePortal) failure() error {
+	if p.st.cmd == "fullerror" {
+		e := pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint \"t_pkey\"").
+			WithDetail("Key (id)=(1) already exists.").WithHint("Pick another id.").WithPosition(7).
+			WithConstraint("t", "t_pkey")
+		e.SchemaName, e.ColumnName, e.DataTypeName = "public", "id", "integer"
+		return e
+	}
+	code, msg := "XX000", "error"
+	if len(p.st.args) > 0 {
+		code, msg = p.st.args[0], strings.Join(p.st.args[1:], " ")
+	}
+	return pgerr.New(pgerr.Code(code), "%s", msg)
 }

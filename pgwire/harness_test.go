@@ -264,81 +264,103 @@ func runScenario(t *testing.T, path string) {
 			m(c)
 		}
 	})
-	c := dialRaw(t, ts.addr)
-	started := false
+	run := &scenarioRun{t: t, ts: ts, c: dialRaw(t, ts.addr), lines: lines}
 	for ; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
-		where := fmt.Sprintf("%s:%d", filepath.Base(path), i+1)
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		if l == "nostartup" {
-			started = true
-			continue
+		run.step(fmt.Sprintf("%s:%d", filepath.Base(path), i+1), l, i)
+	}
+}
+
+type scenarioRun struct {
+	t       *testing.T
+	ts      *testServer
+	c       *rawClient
+	lines   []string
+	started bool
+}
+
+// step executes one directive (see runScenario).
+func (r *scenarioRun) step(where, l string, i int) {
+	t := r.t
+	if l == "nostartup" {
+		r.started = true
+		return
+	}
+	if !r.started {
+		r.started = true
+		r.startup(where)
+	}
+	switch {
+	case strings.HasPrefix(l, ">raw "):
+		b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimPrefix(l, ">raw "), " ", ""))
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
 		}
-		if !started {
-			started = true
-			if m := c.startup(nil); m[len(m)-1]["Type"] != "ReadyForQuery" {
-				t.Fatalf("%s: startup failed: %v", where, m)
-			}
-		}
-		switch {
-		case strings.HasPrefix(l, ">raw "):
-			b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimPrefix(l, ">raw "), " ", ""))
-			if err != nil {
+		r.c.sendRaw(b)
+	case strings.HasPrefix(l, "> "):
+		r.c.fe.Send(parseFrontend(t, where, strings.TrimPrefix(l, "> ")))
+		if next := nextDirective(r.lines, i+1); !strings.HasPrefix(next, "> ") {
+			if err := r.c.fe.Flush(); err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}
-			c.sendRaw(b)
-		case strings.HasPrefix(l, "> "):
-			c.fe.Send(parseFrontend(t, where, strings.TrimPrefix(l, "> ")))
-			if next := nextDirective(lines, i+1); !strings.HasPrefix(next, "> ") {
-				if err := c.fe.Flush(); err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-			}
-		case strings.HasPrefix(l, "< "):
-			typ, body, _ := strings.Cut(strings.TrimPrefix(l, "< "), " ")
-			gotType, got := c.receiveAt(where)
-			want := map[string]any{}
-			if body != "" {
-				if err := json.Unmarshal([]byte(body), &want); err != nil {
-					t.Fatalf("%s: bad JSON: %v", where, err)
-				}
-			}
-			if gotType != typ || !subset(want, got) {
-				t.Fatalf("%s: want %s %s\n got %v", where, typ, body, got)
-			}
-		case l == "<closed":
-			c.expectClosed()
-		case strings.HasPrefix(l, "<raw "):
-			want := strings.ReplaceAll(strings.TrimPrefix(l, "<raw "), " ", "")
-			got := make([]byte, len(want)/2)
-			_ = c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
-			if _, err := io.ReadFull(c.nc, got); err != nil || hex.EncodeToString(got) != want {
-				t.Fatalf("%s: want raw %s, got %x (%v)", where, want, got, err)
-			}
-		case l == "reconnect" || l == "reconnect nostartup":
-			_ = c.nc.Close()
-			c = dialRaw(t, ts.addr)
-			if l == "reconnect" {
-				if m := c.startup(nil); m[len(m)-1]["Type"] != "ReadyForQuery" {
-					t.Fatalf("%s: startup failed: %v", where, m)
-				}
-			}
-		case strings.HasPrefix(l, "<engine copied "):
-			want, err := strconv.Unquote(strings.TrimPrefix(l, "<engine copied "))
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			ts.eng.mu.Lock()
-			got := strings.Join(ts.eng.copied, "|")
-			ts.eng.mu.Unlock()
-			if got != want {
-				t.Fatalf("%s: engine copied %q, want %q", where, got, want)
-			}
-		default:
-			t.Fatalf("%s: cannot read %q", where, l)
 		}
+	case strings.HasPrefix(l, "< "):
+		r.expectMessage(where, strings.TrimPrefix(l, "< "))
+	case l == "<closed":
+		r.c.expectClosed()
+	case strings.HasPrefix(l, "<raw "):
+		want := strings.ReplaceAll(strings.TrimPrefix(l, "<raw "), " ", "")
+		got := make([]byte, len(want)/2)
+		_ = r.c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
+		if _, err := io.ReadFull(r.c.nc, got); err != nil || hex.EncodeToString(got) != want {
+			t.Fatalf("%s: want raw %s, got %x (%v)", where, want, got, err)
+		}
+	case l == "reconnect" || l == "reconnect nostartup":
+		_ = r.c.nc.Close()
+		r.c = dialRaw(t, r.ts.addr)
+		if l == "reconnect" {
+			r.startup(where)
+		}
+	case strings.HasPrefix(l, "<engine copied "):
+		r.expectCopied(where, strings.TrimPrefix(l, "<engine copied "))
+	default:
+		t.Fatalf("%s: cannot read %q", where, l)
+	}
+}
+
+func (r *scenarioRun) startup(where string) {
+	if m := r.c.startup(nil); m[len(m)-1]["Type"] != "ReadyForQuery" {
+		r.t.Fatalf("%s: startup failed: %v", where, m)
+	}
+}
+
+func (r *scenarioRun) expectMessage(where, spec string) {
+	typ, body, _ := strings.Cut(spec, " ")
+	gotType, got := r.c.receiveAt(where)
+	want := map[string]any{}
+	if body != "" {
+		if err := json.Unmarshal([]byte(body), &want); err != nil {
+			r.t.Fatalf("%s: bad JSON: %v", where, err)
+		}
+	}
+	if gotType != typ || !subset(want, got) {
+		r.t.Fatalf("%s: want %s %s\n got %v", where, typ, body, got)
+	}
+}
+
+func (r *scenarioRun) expectCopied(where, quoted string) {
+	want, err := strconv.Unquote(quoted)
+	if err != nil {
+		r.t.Fatalf("%s: %v", where, err)
+	}
+	r.ts.eng.mu.Lock()
+	got := strings.Join(r.ts.eng.copied, "|")
+	r.ts.eng.mu.Unlock()
+	if got != want {
+		r.t.Fatalf("%s: engine copied %q, want %q", where, got, want)
 	}
 }
 

@@ -201,9 +201,8 @@ func TestPgxErrorFields(t *testing.T) {
 	}
 }
 
-// TestPgxBatchAndPipeline sends many statements in one round trip; an
-// error in the middle fails only its own query and the rest of the batch.
-func TestPgxBatchAndPipeline(t *testing.T) {
+// TestPgxBatch sends several statements in one round trip.
+func TestPgxBatch(t *testing.T) {
 	ts := startServer(t, nil)
 	conn := pgxConnect(t, ts.addr, "")
 	ctx := testCtx(t)
@@ -237,8 +236,14 @@ func TestPgxBatchAndPipeline(t *testing.T) {
 	if err := br.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// Low-level pipeline with an error in the middle.
+// TestPgxPipelineError: in a low-level pipeline an error skips the rest
+// up to the Sync, and the connection recovers.
+func TestPgxPipelineError(t *testing.T) {
+	ts := startServer(t, nil)
+	conn := pgxConnect(t, ts.addr, "")
+	ctx := testCtx(t)
 	pipe := conn.PgConn().StartPipeline(ctx)
 	pipe.SendQueryParams("series 2", nil, nil, nil, nil)
 	pipe.SendQueryParams("error 22012 boom", nil, nil, nil, nil)
