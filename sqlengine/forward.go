@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.uber.org/zap"
+
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgwire"
 	"github.com/chr2sql/chr2sql/sqlengine/translate"
@@ -144,17 +146,21 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	if !s.inBlock() {
 		s.upActive = false
 		if err == nil {
-			err = s.catchUp(ctx)
+			s.catchUp(ctx)
 		}
 	}
 	return tag, err
 }
 
 // catchUp waits until this node applied what the leader had committed when
-// the forwarded work finished, so the session reads its own writes — data
-// and schema — on this node afterwards.
-func (s *session) catchUp(ctx context.Context) error {
-	return s.e.readBarrier(ctx)
+// the forwarded work finished, so the session's next statements translate
+// against the schema it just changed. Reads need no help (each runs behind
+// its own barrier), and the work already committed: a failure here is not
+// the statement's failure.
+func (s *session) catchUp(ctx context.Context) {
+	if err := s.e.readBarrier(ctx); err != nil {
+		s.e.log.Debug("sqlengine: catch-up after forwarded work", zap.Error(err))
+	}
 }
 
 func (s *session) dropUpstream() {

@@ -154,7 +154,7 @@ func (s *session) forwardedTxControl(ctx context.Context, st *statement, op *tra
 		tag, err := s.endForwardedBlock(ctx, sql)
 		s.resetBlock()
 		if err == nil {
-			err = s.catchUp(ctx)
+			s.catchUp(ctx)
 		}
 		return tag, err
 	}

@@ -193,9 +193,11 @@ func (w *Writer) proposer() {
 		if skip {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
-		err := w.cons.Propose(ctx, p.data)
-		cancel()
+		// No deadline: a proposal handed to consensus and then abandoned
+		// could still be appended, and every later entry of the epoch
+		// executed on top of it. Consensus answers promptly: appended or
+		// refused.
+		err := w.cons.Propose(context.Background(), p.data)
 		if err != nil {
 			w.mu.Lock()
 			w.proposalFailedLocked(p, err)
