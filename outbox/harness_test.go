@@ -5,7 +5,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -235,5 +234,3 @@ func hasLabel(m *dto.Metric, k, v string) bool {
 	}
 	return false
 }
-
-var errInjected = errors.New("injected")

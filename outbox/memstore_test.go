@@ -22,6 +22,7 @@ type applyRecord struct {
 type memStore struct {
 	mu      sync.Mutex
 	rows    []*Effect // seq order
+	live    []*Effect // rows that may still be unfinished, seq order (pruned lazily)
 	byID    map[string]*Effect
 	sinks   map[string]Sink
 	nextSeq int64
@@ -33,6 +34,8 @@ type memStore struct {
 	hook func(kind string, ts []Transition) error
 	// onApply, if set, runs after an Apply committed (outside the lock).
 	onApply func(kind string, ts []Transition, applied []bool)
+	// applyDelay models the latency of a consensus round (benchmarks).
+	applyDelay time.Duration
 }
 
 var _ Store = (*memStore)(nil)
@@ -81,6 +84,7 @@ func (s *memStore) insert(e Effect) Effect {
 	e.CreatedAt = dbTime(s.nowLocked())
 	row := e
 	s.rows = append(s.rows, &row)
+	s.live = append(s.live, &row)
 	s.byID[e.ID] = &row
 	return e
 }
@@ -110,21 +114,39 @@ func (s *memStore) applyCount(kind string) (calls, transitions int) {
 	return calls, transitions
 }
 
+// Candidates is written independently of SelectHeads (a single pass in seq
+// order: the first unfinished row of a key is its head), so the differential
+// test against SQLStore compares two implementations of the rule.
 func (s *memStore) Candidates(_ context.Context, now time.Time, term uint64, limit int) ([]Effect, error) {
 	defer s.candCalls.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	all := make([]Effect, len(s.rows))
-	var cands []Effect
-	for i, r := range s.rows {
-		all[i] = *r
-		if Claimable(*r, term, now) {
-			cands = append(cands, *r)
-		}
+	if s.live == nil && len(s.rows) > 0 { // rows added directly by a test
+		s.live = append(s.live, s.rows...)
 	}
-	out := SelectHeads(cands, headsOf(all))
-	if len(out) > limit {
-		out = out[:limit]
+	// Delivered is final (no operator path leads out of it): drop the
+	// delivered prefix so benchmarks stay linear.
+	for len(s.live) > 0 && s.live[0].Status == StatusDelivered {
+		s.live = s.live[1:]
+	}
+	var out []Effect
+	keys := make(map[string]struct{})
+	for _, r := range s.live {
+		if len(out) >= limit {
+			break
+		}
+		if !r.Status.Unfinished() {
+			continue
+		}
+		if r.OrderingKey != "" {
+			if _, seen := keys[r.OrderingKey]; seen {
+				continue // not the head of its key
+			}
+			keys[r.OrderingKey] = struct{}{}
+		}
+		if Claimable(*r, term, now) {
+			out = append(out, *r)
+		}
 	}
 	return out, nil
 }
@@ -191,8 +213,11 @@ func (s *memStore) Apply(_ context.Context, term uint64, kind string, ts []Trans
 		}
 	}
 	s.applies = append(s.applies, applyRecord{kind: kind, n: len(ts)})
-	hook := s.onApply
+	hook, delay := s.onApply, s.applyDelay
 	s.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay) // models commit latency, not a wait for a condition
+	}
 	if hook != nil {
 		hook(kind, slices.Clone(ts), applied)
 	}
@@ -211,4 +236,19 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// headsOf computes the heads map of SelectHeads from complete rows: the
+// reference for what a Store passes to SelectHeads.
+func headsOf(rows []Effect) map[string]int64 {
+	heads := make(map[string]int64)
+	for _, e := range rows {
+		if e.OrderingKey == "" || !e.Status.Unfinished() {
+			continue
+		}
+		if h, ok := heads[e.OrderingKey]; !ok || e.Seq < h {
+			heads[e.OrderingKey] = e.Seq
+		}
+	}
+	return heads
 }

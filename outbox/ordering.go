@@ -18,17 +18,3 @@ func SelectHeads(candidates []Effect, heads map[string]int64) []Effect {
 	}
 	return out
 }
-
-// headsOf computes the heads map of SelectHeads from complete rows.
-func headsOf(rows []Effect) map[string]int64 {
-	heads := make(map[string]int64)
-	for _, e := range rows {
-		if e.OrderingKey == "" || !e.Status.Unfinished() {
-			continue
-		}
-		if h, ok := heads[e.OrderingKey]; !ok || e.Seq < h {
-			heads[e.OrderingKey] = e.Seq
-		}
-	}
-	return heads
-}

@@ -135,9 +135,12 @@ func (r *run) handle(res attemptResult) {
 	if f.effect.OrderingKey != "" {
 		delete(r.keys, f.effect.OrderingKey)
 	}
-	r.dirty = true // capacity freed
+	// Freed capacity does not trigger a claim round by itself: the next
+	// flush does, so one claim entry refills all the slots freed while the
+	// outcomes lingered, instead of one claim entry per completion.
 	switch {
 	case res.skipped:
+		r.dirty = true // nothing to flush for it; let the slot be reused
 		if res.notLeader && r.stopErr == nil {
 			r.stopErr = ErrNotLeader
 			r.cancel()

@@ -44,7 +44,7 @@ func TestDecodeSecretErrorsHideSecret(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	s := Sink{Name: "x", Secret: "whsec_c2VjcmV0LWtleQ=="}
-	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprintf("%s", s.Secret)} {
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), s.Secret.String()} {
 		if strings.Contains(out, "c2VjcmV0") {
 			t.Fatalf("secret printed: %s", out)
 		}
@@ -73,7 +73,7 @@ func TestSendClassifiesResponses(t *testing.T) {
 		{"204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, OutcomeDelivered, "", 0},
 		{"503 retry-after", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "42")
-			http.Error(w, "overloaded\r\nplease\twait", 503)
+			http.Error(w, "overloaded\r\nplease\twait", http.StatusServiceUnavailable)
 		}, OutcomeFailed, "http 503: overloaded please wait", 42 * time.Second},
 		{"409 fenced", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(HeaderFenced, "true")
