@@ -1,8 +1,10 @@
 package pgval
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -494,6 +496,9 @@ func decodeTextBinary(oid OID, kind binaryKind, b []byte) (any, error) {
 // reject, as 22021 "invalid byte sequence for encoding "UTF8"". NUL is
 // rejected too: text values cannot contain it.
 func CheckUTF8(b []byte) error {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return nil
+	}
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c != 0 && c < utf8.RuneSelf {
@@ -503,11 +508,33 @@ func CheckUTF8(b []byte) error {
 		r, n := utf8.DecodeRune(b[i:])
 		if c == 0 || r == utf8.RuneError && n <= 1 {
 			return pgerr.New(pgerr.CharacterNotInRepertoire,
-				"invalid byte sequence for encoding \"UTF8\": %s", hexBytes(b[i:min(i+2, len(b))]))
+				"invalid byte sequence for encoding \"UTF8\": %s", hexBytes(b[i:min(i+utf8SeqLen(c), len(b))]))
 		}
 		i += n
 	}
 	return nil
+}
+
+// utf8SeqLen is pg_utf_mblen: the sequence length a lead byte announces,
+// which is how many bytes PostgreSQL quotes in its error.
+func utf8SeqLen(c byte) int {
+	switch {
+	case c&0xe0 == 0xc0:
+		return 2
+	case c&0xf0 == 0xe0:
+		return 3
+	case c&0xf8 == 0xf0:
+		return 4
+	}
+	return 1
+}
+
+// CheckUTF8String is CheckUTF8 for a string, without copying it.
+func CheckUTF8String(s string) error {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return nil
+	}
+	return CheckUTF8([]byte(s))
 }
 
 func hexBytes(b []byte) string {

@@ -243,3 +243,23 @@ func TestLoadLocationRefusesHostZone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCheckUTF8Messages(t *testing.T) {
+	cases := map[string]string{
+		"ok é":       "",
+		"a\xffb":     `invalid byte sequence for encoding "UTF8": 0xff`,
+		"a\xc3A":     `invalid byte sequence for encoding "UTF8": 0xc3 0x41`,
+		"\xe2\x82":   `invalid byte sequence for encoding "UTF8": 0xe2 0x82`,
+		"nul\x00end": `invalid byte sequence for encoding "UTF8": 0x00`,
+	}
+	for in, want := range cases {
+		err := CheckUTF8String(in)
+		got := ""
+		if err != nil {
+			got = err.(*pgerr.Error).Message
+		}
+		if got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}

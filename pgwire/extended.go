@@ -98,6 +98,9 @@ func (c *conn) handleParse(m *pgproto3.Parse) error {
 				WithHint("Deallocate prepared statements that are no longer needed."))
 		}
 	}
+	if err := pgval.CheckUTF8String(m.Query); err != nil {
+		return c.wireError(err)
+	}
 	stmts, err := c.sess.Parse(c.ctx, m.Query, m.ParameterOIDs)
 	if err != nil {
 		return err

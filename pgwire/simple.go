@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -21,7 +22,11 @@ func (c *conn) handleQuery(body []byte) {
 		return
 	}
 	c.dropUnnamed()
-	c.runSimple(q.String)
+	if err := pgval.CheckUTF8String(q.String); err != nil {
+		c.sendError(c.wireError(err))
+	} else {
+		c.runSimple(q.String)
+	}
 	if c.lost || c.closing != nil {
 		return
 	}
