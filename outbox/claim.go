@@ -24,9 +24,13 @@ func (r *run) claimRound() (more bool, err error) {
 		return false, err
 	}
 	now := r.d.store.Now()
-	cands, err := r.d.store.Candidates(r.parent, now, r.term, o.ClaimBatch)
-	if err != nil {
-		return false, fmt.Errorf("outbox: read candidates: %w", err)
+	q := r.query(now)
+	var cands []Effect
+	if len(q.Quota) > 0 {
+		var err error
+		if cands, err = r.d.store.Candidates(r.parent, q); err != nil {
+			return false, fmt.Errorf("outbox: read candidates: %w", err)
+		}
 	}
 	picked, ts := r.pick(cands, now)
 	if len(ts) > 0 {
@@ -45,7 +49,7 @@ func (r *run) claimRound() (more bool, err error) {
 			}
 		}
 	}
-	more = len(cands) >= o.ClaimBatch && len(ts) > 0 && r.inflight < o.MaxInFlight
+	more = len(cands) >= q.Limit && len(ts) > 0 && r.inflight < o.MaxInFlight
 	if !more {
 		if err := r.armWake(now); err != nil {
 			return false, err
@@ -53,6 +57,23 @@ func (r *run) claimRound() (more bool, err error) {
 	}
 	r.maybeStats()
 	return more, nil
+}
+
+// query asks for as many effects as each usable sink has free slots, and no
+// more than ClaimBatch or the global in-flight cap allow.
+func (r *run) query(now time.Time) CandidateQuery {
+	limit := min(r.d.opts.ClaimBatch, r.d.opts.MaxInFlight-r.inflight)
+	q := CandidateQuery{Now: now, Term: r.term, Limit: limit, Quota: make(map[string]int, len(r.sinks))}
+	for name, cs := range r.sinks {
+		if cs.err != nil {
+			r.d.m.sinkErrors.WithLabelValues(name).Inc()
+			continue
+		}
+		if free := cs.concurrency - r.bySink[name]; free > 0 && limit > 0 {
+			q.Quota[name] = min(free, limit)
+		}
+	}
+	return q
 }
 
 // pick chooses the candidates that fit: a usable sink with free concurrency,
@@ -93,23 +114,12 @@ func (r *run) pick(cands []Effect, now time.Time) ([]flight, []Transition) {
 	return picked, ts
 }
 
-// usableSink returns the compiled sink, or nil (logged once per Run per
-// distinct problem) when its effects cannot be delivered now.
+// usableSink returns the compiled sink, or nil when its effects cannot be
+// delivered now. The store only offers sinks that were in the quota, so nil
+// here means the configuration changed under us or the store misbehaved.
 func (r *run) usableSink(name string) *compiledSink {
-	cs := r.sinks[name]
-	var problem string
-	switch {
-	case cs == nil:
-		problem = "unknown sink"
-	case cs.err != nil:
-		problem = cs.err.Error()
-	default:
+	if cs := r.sinks[name]; cs != nil && cs.err == nil {
 		return cs
-	}
-	r.d.m.sinkErrors.WithLabelValues(name).Inc()
-	if r.badLogged[name] != problem {
-		r.badLogged[name] = problem
-		r.d.log.Error("outbox: not delivering effects of sink", zap.String("sink", name), zap.String("reason", problem))
 	}
 	return nil
 }
@@ -126,8 +136,13 @@ func (r *run) refreshSinks() error {
 			next[name] = old
 			continue
 		}
-		next[name] = r.d.compile(s)
-		delete(r.badLogged, name)
+		cs := r.d.compile(s)
+		next[name] = cs
+		if cs.err != nil && r.badLogged[name] != cs.err.Error() {
+			r.badLogged[name] = cs.err.Error()
+			r.d.log.Error("outbox: not delivering effects of sink until its configuration is fixed",
+				zap.String("sink", name), zap.Error(cs.err))
+		}
 	}
 	r.sinks = next
 	return nil

@@ -353,6 +353,42 @@ func TestConcurrencyBoundPerSink(t *testing.T) {
 	}
 }
 
+func TestSlowSinkDoesNotStarveOthers(t *testing.T) {
+	h := newHarness(t, Options{ClaimBatch: 16})
+	slow, fast := newSinkServer(t), newSinkServer(t)
+	slow.gate = make(chan struct{}) // never answers while the test looks
+	h.sink("slow", slow.srv.URL, func(s *Sink) { s.Concurrency = 2 })
+	h.sink("fast", fast.srv.URL, nil)
+	for i := 0; i < 300; i++ {
+		h.store.insert(Effect{Sink: "slow"})
+	}
+	e := h.store.insert(Effect{Sink: "fast"})
+	firstClaim := make(chan []string, 1)
+	h.store.onApply = func(kind string, ts []Transition, _ []bool) {
+		if kind == KindClaim {
+			var ids []string
+			for _, t := range ts {
+				ids = append(ids, t.EffectID)
+			}
+			select {
+			case firstClaim <- ids:
+			default:
+			}
+		}
+	}
+	h.start(1)
+	h.d.Notify()
+	h.waitStatus(e.ID, StatusDelivered)
+	// Not just eventually: the very first claim entry already serves both.
+	if ids := <-firstClaim; len(ids) != 3 || ids[2] != e.ID {
+		t.Fatalf("first claim entry %v; want 2 of slow's and fast's effect", ids)
+	}
+	if n := slow.cur.Load(); n != 2 {
+		t.Fatalf("slow sink has %d requests in flight, want its concurrency 2", n)
+	}
+	close(slow.gate)
+}
+
 func TestBatching(t *testing.T) {
 	h := newHarness(t, Options{FlushLinger: 50 * time.Millisecond})
 	srv := newSinkServer(t)

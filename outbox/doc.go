@@ -88,9 +88,14 @@
 //
 // Each round of Dispatcher.Run(ctx, term):
 //
-//  1. Read the sinks and the candidates (Store.Candidates) at now = Store.Now().
-//  2. Choose a batch that fits each sink's free concurrency and has at most
-//     one effect per ordering key; build claim transitions with Claim.
+//  1. Read the sinks, then the candidates (Store.Candidates) at now =
+//     Store.Now(), asking each usable sink for at most its free concurrency
+//     (its quota). Quotas keep a deep backlog on one slow or misconfigured
+//     sink from filling every round and starving the other sinks; a sink
+//     with an unusable configuration gets no quota (logged once, counted in
+//     chr2_outbox_sink_config_errors_total) and its effects stay pending.
+//  2. Keep at most one effect per ordering key and no more than each sink's
+//     free slots; build claim transitions with Claim.
 //  3. Propose the whole batch as ONE Store.Apply(term, "claim", …). Only the
 //     effects whose claim applied are delivered; on any Apply error nothing
 //     of the batch is sent (an ambiguous claim may or may not have committed,

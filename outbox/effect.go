@@ -87,11 +87,13 @@ type Store interface {
 	// Now is the current block time: monotonic and ≥ the last committed
 	// block time.
 	Now() time.Time
-	// Candidates returns up to limit effects the leader of term may claim at
-	// now, in seq order: pending or retry effects that are due (Due), and
+	// Candidates returns effects the leader of q.Term may claim at q.Now, in
+	// seq order: pending or retry effects that are due (Claimable), and
 	// in_flight effects whose fencing_token < term — restricted to the head
-	// of each ordering key (SelectHeads).
-	Candidates(ctx context.Context, now time.Time, term uint64, limit int) ([]Effect, error)
+	// of each ordering key (SelectHeads), to the sinks in q.Quota and at most
+	// q.Quota[sink] per sink, at most q.Limit in all. Quotas are what keep a
+	// deep backlog on one slow or misconfigured sink from starving the others.
+	Candidates(ctx context.Context, q CandidateQuery) ([]Effect, error)
 	// NextWake returns the earliest run_at or next_attempt_at after now among
 	// pending and retry effects, or the zero time if there is none. Waking
 	// early is harmless; waking late delays delivery.
@@ -107,6 +109,14 @@ type Store interface {
 	// compare-and-set matched. Errors: ErrNotLeader (definitely not applied),
 	// ErrAmbiguous (unknown), or others (treated as ambiguous).
 	Apply(ctx context.Context, term uint64, kind string, ts []Transition) (applied []bool, err error)
+}
+
+// CandidateQuery is a request for claimable effects.
+type CandidateQuery struct {
+	Now   time.Time
+	Term  uint64
+	Limit int            // total effects wanted
+	Quota map[string]int // sink → effects wanted; unlisted sinks are skipped
 }
 
 // Leadership tells the dispatcher whether its node still leads the term.

@@ -117,7 +117,7 @@ func (s *memStore) applyCount(kind string) (calls, transitions int) {
 // Candidates is written independently of SelectHeads (a single pass in seq
 // order: the first unfinished row of a key is its head), so the differential
 // test against SQLStore compares two implementations of the rule.
-func (s *memStore) Candidates(_ context.Context, now time.Time, term uint64, limit int) ([]Effect, error) {
+func (s *memStore) Candidates(_ context.Context, q CandidateQuery) ([]Effect, error) {
 	defer s.candCalls.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,8 +131,9 @@ func (s *memStore) Candidates(_ context.Context, now time.Time, term uint64, lim
 	}
 	var out []Effect
 	keys := make(map[string]struct{})
+	taken := make(map[string]int)
 	for _, r := range s.live {
-		if len(out) >= limit {
+		if len(out) >= q.Limit {
 			break
 		}
 		if !r.Status.Unfinished() {
@@ -144,7 +145,8 @@ func (s *memStore) Candidates(_ context.Context, now time.Time, term uint64, lim
 			}
 			keys[r.OrderingKey] = struct{}{}
 		}
-		if Claimable(*r, term, now) {
+		if taken[r.Sink] < q.Quota[r.Sink] && Claimable(*r, q.Term, q.Now) {
+			taken[r.Sink]++
 			out = append(out, *r)
 		}
 	}

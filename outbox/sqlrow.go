@@ -149,7 +149,7 @@ func (r *rowReader) time(i int) time.Time {
 	return time.Time{}
 }
 
-func sortedKeys(m map[string]struct{}) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -74,14 +74,21 @@ func (s *SQLStore) Now() time.Time {
 }
 
 // Candidates reads claimable effects page by page in seq order and keeps
-// ordering-key heads. A key found blocked is excluded from later pages, so a
-// deep backlog behind one key cannot starve the others.
-func (s *SQLStore) Candidates(ctx context.Context, now time.Time, term uint64, limit int) ([]Effect, error) {
+// ordering-key heads, within the per-sink quotas. A sink whose quota is
+// filled and a key found blocked are excluded from later pages, so neither a
+// deep backlog behind one key nor one behind a busy sink starves the others.
+func (s *SQLStore) Candidates(ctx context.Context, q CandidateQuery) ([]Effect, error) {
 	var out []Effect
+	quota := make(map[string]int, len(q.Quota)) // remaining per sink
+	for k, v := range q.Quota {
+		if v > 0 {
+			quota[k] = v
+		}
+	}
 	seen := make(map[string]struct{}) // keys whose head was decided
 	afterSeq := int64(-1)
-	for page := 0; page < s.maxPages && len(out) < limit; page++ {
-		rows, err := s.candidatePage(ctx, now, term, afterSeq, seen, limit)
+	for page := 0; page < s.maxPages && len(out) < q.Limit && len(quota) > 0; page++ {
+		rows, err := s.candidatePage(ctx, q, afterSeq, quota, seen)
 		if err != nil {
 			return nil, err
 		}
@@ -94,8 +101,11 @@ func (s *SQLStore) Candidates(ctx context.Context, now time.Time, term uint64, l
 			return nil, err
 		}
 		for _, e := range SelectHeads(rows, heads) {
-			if len(out) < limit {
+			if len(out) < q.Limit && quota[e.Sink] > 0 {
 				out = append(out, e)
+				if quota[e.Sink]--; quota[e.Sink] == 0 {
+					delete(quota, e.Sink)
+				}
 			}
 		}
 		for _, e := range rows {
@@ -103,30 +113,26 @@ func (s *SQLStore) Candidates(ctx context.Context, now time.Time, term uint64, l
 				seen[e.OrderingKey] = struct{}{}
 			}
 		}
-		if len(rows) < limit || len(seen) > maxExcludedKeys {
+		if len(rows) < q.Limit || len(seen) > maxExcludedKeys {
 			break
 		}
 	}
 	return out, nil
 }
 
-func (s *SQLStore) candidatePage(ctx context.Context, now time.Time, term uint64, afterSeq int64,
-	exclude map[string]struct{}, limit int) ([]Effect, error) {
+func (s *SQLStore) candidatePage(ctx context.Context, q CandidateQuery, afterSeq int64,
+	sinks map[string]int, exclude map[string]struct{}) ([]Effect, error) {
 	var b strings.Builder
-	args := []any{now, int64(term), afterSeq}
-	b.WriteString("SELECT " + effectCols + " FROM chr2.effects WHERE " + claimableWhere + " AND seq > $3")
+	args := []any{q.Now, int64(q.Term), afterSeq}
+	b.WriteString("SELECT " + effectCols + " FROM chr2.effects WHERE " + claimableWhere + " AND seq > $3 AND sink IN (")
+	args = appendList(&b, args, sortedKeys(sinks))
+	b.WriteString(")")
 	if len(exclude) > 0 {
 		b.WriteString(" AND (ordering_key IS NULL OR ordering_key NOT IN (")
-		for i, k := range sortedKeys(exclude) {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			args = append(args, k)
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
+		args = appendList(&b, args, sortedKeys(exclude))
 		b.WriteString("))")
 	}
-	args = append(args, int64(limit))
+	args = append(args, int64(q.Limit))
 	b.WriteString(" ORDER BY seq LIMIT $" + strconv.Itoa(len(args)))
 	rows, err := s.db.Query(ctx, b.String(), args...)
 	if err != nil {
@@ -143,6 +149,18 @@ func (s *SQLStore) candidatePage(ctx context.Context, now time.Time, term uint64
 	return out, nil
 }
 
+// appendList writes "$i, $i+1, …" for vals and returns args extended by them.
+func appendList(b *strings.Builder, args []any, vals []string) []any {
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, v)
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	return args
+}
+
 // heads returns the lowest unfinished seq of each ordering key in rows that
 // is not already decided.
 func (s *SQLStore) heads(ctx context.Context, rows []Effect, decided map[string]struct{}) (map[string]int64, error) {
@@ -157,15 +175,8 @@ func (s *SQLStore) heads(ctx context.Context, rows []Effect, decided map[string]
 		return heads, nil
 	}
 	var b strings.Builder
-	args := make([]any, 0, len(keys))
 	b.WriteString("SELECT ordering_key, min(seq) FROM chr2.effects WHERE ordering_key IN (")
-	for i, k := range sortedKeys(keys) {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		args = append(args, k)
-		b.WriteString("$" + strconv.Itoa(len(args)))
-	}
+	args := appendList(&b, nil, sortedKeys(keys))
 	b.WriteString(") AND status IN ('pending', 'in_flight', 'retry', 'dead') GROUP BY ordering_key")
 	res, err := s.db.Query(ctx, b.String(), args...)
 	if err != nil {

@@ -25,7 +25,7 @@ func randomTable(t *testing.T, rnd *rand.Rand, lite *sqliteSQL, mem *memStore, n
 	}
 	for i := 1; i <= n; i++ {
 		e := Effect{
-			ID: fmt.Sprintf("e%04d", i), Seq: int64(i * 2), Sink: "s", Payload: []byte(`{"i":1}`),
+			ID: fmt.Sprintf("e%04d", i), Seq: int64(i * 2), Sink: fmt.Sprintf("s%d", rnd.IntN(3)), Payload: []byte(`{"i":1}`),
 			Status: statuses[rnd.IntN(len(statuses))], Attempts: rnd.IntN(4),
 			RunAt: at(), NextAttemptAt: at(), CreatedAt: dbTime(base.Add(-time.Duration(i) * time.Second)),
 		}
@@ -61,7 +61,9 @@ func TestSQLStoreMatchesReference(t *testing.T) {
 	for run := 0; run < 20; run++ {
 		rnd := rand.New(rand.NewPCG(seed, uint64(run)))
 		lite, mem := newSQLiteSQL(t), newMemStore()
-		lite.addSink(t, Sink{Name: "s", URL: "http://x", MaxAttempts: 3, Timeout: time.Second, Concurrency: 1})
+		for i := 0; i < 3; i++ {
+			lite.addSink(t, Sink{Name: fmt.Sprintf("s%d", i), URL: "http://x", MaxAttempts: 3, Timeout: time.Second, Concurrency: 1})
+		}
 		base := dbTime(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC))
 		randomTable(t, rnd, lite, mem, 40+rnd.IntN(40), base)
 		store := NewSQLStore(lite)
@@ -69,15 +71,20 @@ func TestSQLStoreMatchesReference(t *testing.T) {
 		ctx := context.Background()
 		for q := 0; q < 10; q++ {
 			now := base.Add(time.Duration(rnd.IntN(30)-15) * time.Second)
-			term, limit := uint64(1+rnd.IntN(6)), 1+rnd.IntN(12)
-			got, err := store.Candidates(ctx, now, term, limit)
+			q := CandidateQuery{Now: now, Term: uint64(1 + rnd.IntN(6)), Limit: 1 + rnd.IntN(12), Quota: map[string]int{}}
+			for i := 0; i < 3; i++ {
+				if rnd.IntN(4) > 0 {
+					q.Quota[fmt.Sprintf("s%d", i)] = rnd.IntN(6)
+				}
+			}
+			got, err := store.Candidates(ctx, q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := mem.Candidates(ctx, now, term, limit)
+			want, _ := mem.Candidates(ctx, q)
 			if !reflect.DeepEqual(ids(got), ids(want)) {
-				t.Fatalf("seed %d run %d: Candidates(now %v, term %d, limit %d)\n got %v\nwant %v",
-					seed, run, now.Sub(base), term, limit, ids(got), ids(want))
+				t.Fatalf("seed %d run %d: Candidates(now %v, term %d, limit %d, quota %v)\n got %v\nwant %v",
+					seed, run, now.Sub(base), q.Term, q.Limit, q.Quota, ids(got), ids(want))
 			}
 			gw, err := store.NextWake(ctx, now)
 			ww, _ := mem.NextWake(ctx, now)
@@ -145,12 +152,38 @@ func TestSQLStoreDeepKeyDoesNotStarveOthers(t *testing.T) {
 		lite.insert(t, Effect{Sink: "s", OrderingKey: "hot"})
 	}
 	lone := lite.insert(t, Effect{Sink: "s"})
-	got, err := NewSQLStore(lite).Candidates(context.Background(), time.Now(), 1, 256)
+	got, err := NewSQLStore(lite).Candidates(context.Background(),
+		CandidateQuery{Now: time.Now(), Term: 1, Limit: 256, Quota: map[string]int{"s": 256}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].ID != "eff-000001" || got[1].ID != lone.ID {
 		t.Fatalf("candidates %v; want the hot key's head and the unkeyed effect", ids(got))
+	}
+}
+
+func TestSQLStoreBusySinkDoesNotStarveOthers(t *testing.T) {
+	lite := newSQLiteSQL(t)
+	for _, name := range []string{"slow", "fast"} {
+		lite.addSink(t, Sink{Name: name, URL: "http://x", MaxAttempts: 3, Timeout: time.Second, Concurrency: 2})
+	}
+	for i := 0; i < 1000; i++ {
+		lite.insert(t, Effect{Sink: "slow"})
+	}
+	fast := lite.insert(t, Effect{Sink: "fast"})
+	got, err := NewSQLStore(lite).Candidates(context.Background(),
+		CandidateQuery{Now: time.Now(), Term: 1, Limit: 256, Quota: map[string]int{"slow": 2, "fast": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].ID != fast.ID {
+		t.Fatalf("candidates %v; want two of slow's and fast's one", ids(got))
+	}
+	// A full sink is not asked for at all.
+	got, _ = NewSQLStore(lite).Candidates(context.Background(),
+		CandidateQuery{Now: time.Now(), Term: 1, Limit: 256, Quota: map[string]int{"fast": 2}})
+	if len(got) != 1 || got[0].ID != fast.ID {
+		t.Fatalf("candidates %v; want only fast's", ids(got))
 	}
 }
 
@@ -200,7 +233,7 @@ func TestSQLStoreUsesSimpleSQL(t *testing.T) {
 	}
 	store := NewSQLStore(lite)
 	ctx := context.Background()
-	cands, _ := store.Candidates(ctx, time.Now(), 1, 2)
+	cands, _ := store.Candidates(ctx, CandidateQuery{Now: time.Now(), Term: 1, Limit: 2, Quota: map[string]int{"s": 2}})
 	_, _ = store.NextWake(ctx, time.Now())
 	_, _, _ = store.Backlog(ctx)
 	_, _ = store.Sinks(ctx)
@@ -253,7 +286,8 @@ func TestSQLStoreRejectsMalformedRows(t *testing.T) {
 		"time as text":   mut(10, "2025-01-01"),
 		"negative token": mut(9, int64(-1)),
 	} {
-		if _, err := NewSQLStore(cannedSQL{rows: rows}).Candidates(ctx, time.Now(), 1, 10); !errors.Is(err, ErrBadRow) {
+		q := CandidateQuery{Now: time.Now(), Term: 1, Limit: 10, Quota: map[string]int{"s": 10}}
+		if _, err := NewSQLStore(cannedSQL{rows: rows}).Candidates(ctx, q); !errors.Is(err, ErrBadRow) {
 			t.Errorf("%s: Candidates = %v, want ErrBadRow", name, err)
 		}
 	}
