@@ -24,12 +24,16 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "listen address")
-	secret := flag.String("secret", os.Getenv("WEBHOOK_SECRET"), "sink secret whsec_<base64> (default $WEBHOOK_SECRET)")
+	// The environment default is read after parsing so -help never prints it.
+	secret := flag.String("secret", "", "sink secret whsec_<base64> (default $WEBHOOK_SECRET)")
 	ledger := flag.String("ledger", "received.jsonl", "JSON-lines ledger of accepted deliveries (replayed at start)")
 	syncLedger := flag.Bool("fsync", false, "fsync the ledger after every delivery")
 	tolerance := flag.Duration("tolerance", 5*time.Minute, "allowed webhook-timestamp skew")
 	unsigned := flag.Bool("unsigned", false, "accept unsigned deliveries (testing only)")
 	flag.Parse()
+	if *secret == "" {
+		*secret = os.Getenv("WEBHOOK_SECRET")
+	}
 
 	h, err := receiver.New(receiver.Config{
 		Secret: *secret, AllowUnsigned: *unsigned, Tolerance: *tolerance,
