@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -140,7 +142,7 @@ func (c *testCluster) converge() {
 			continue
 		}
 		if d != first {
-			c.t.Fatalf("node %d and node %d hold different state:\n%s\n----\n%s", firstID, id, first, d)
+			c.t.Fatalf("node %d and node %d hold different state:\n%s", firstID, id, lineDiff(first, d))
 		}
 	}
 }
@@ -324,4 +326,61 @@ func waitCaughtUp(t *testing.T, n, leader *Server) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Without a quorum, writes and linearizable reads on the minority side fail
+// within a bounded time with a documented SQLSTATE; they never hang (G8).
+func TestMinorityRefusesWithinBoundedTime(t *testing.T) {
+	seed := testSeed(t)
+	fc := newFaultCluster(t, seed)
+	ctx := context.Background()
+	l := fc.leader()
+	conn := connect(t, l)
+	if _, err := conn.Exec(ctx, `CREATE TABLE r (k int PRIMARY KEY, v int)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO r VALUES (1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	fc.net.Isolate(l.Status().NodeID)
+	for _, sql := range []string{`INSERT INTO r VALUES (2, 2)`, `SELECT v FROM r WHERE k = 1`} {
+		start := time.Now()
+		_, err := conn.Exec(ctx, sql)
+		took := time.Since(start)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			t.Fatalf("%s on an isolated node: %v", sql, err)
+		}
+		if pe.Code != "57P03" && pe.Code != "08007" {
+			t.Fatalf("%s: SQLSTATE %s (%s), want 57P03 or 08007", sql, pe.Code, pe.Message)
+		}
+		if took > 15*time.Second {
+			t.Fatalf("%s took %v to fail", sql, took)
+		}
+		t.Logf("%s failed after %v with %s: %s", sql, took.Round(time.Millisecond), pe.Code, pe.Message)
+	}
+	fc.net.Heal()
+	fc.converge()
+}
+
+// lineDiff shows the lines that differ between two dumps.
+func lineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out = append(out, fmt.Sprintf("line %d:\n  - %s\n  + %s", i+1, x, y))
+		}
+		if len(out) > 20 {
+			break
+		}
+	}
+	return strings.Join(out, "\n")
 }

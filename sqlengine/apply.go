@@ -55,31 +55,39 @@ func (w *Writer) Apply(entries []LogEntry) error {
 }
 
 // markOwnLocked handles an entry while an epoch is open: the next entry of
-// the epoch is marked committed, an empty or configuration entry only moves
-// the applied index, and anything else aborts the epoch. It reports whether
-// the entry was consumed.
+// the epoch is marked committed; an empty or configuration entry only moves
+// the applied index — unless its term is newer than the epoch's next
+// pending entry, which proves that entry lost (log matching: entries of an
+// older term cannot follow it); anything else aborts the epoch. It reports
+// whether the entry was consumed.
 func (w *Writer) markOwnLocked(e LogEntry) bool {
+	var next *pending
+	for _, p := range w.epoch.pending {
+		if p.data != nil && !p.committed {
+			next = p
+			break
+		}
+	}
 	if e.Data == nil {
-		w.applied, w.appliedTrm = e.Index, e.Term
-		w.epoch.marked = append(w.epoch.marked, e)
-		return true
+		if next == nil || e.Term <= next.term {
+			w.applied, w.appliedTrm = e.Index, e.Term
+			w.epoch.marked = append(w.epoch.marked, e)
+			return true
+		}
+		w.abortEpochLocked(ErrLostProposal)
+		return false
 	}
 	hdr, _, err := entry.Decode(e.Data)
 	if err != nil {
 		w.haltLocked(fmt.Errorf("sqlengine: corrupt committed entry at index %d: %w", e.Index, err))
 		return false
 	}
-	for _, p := range w.epoch.pending {
-		if p.data == nil || p.committed {
-			continue
-		}
-		if hdr.ProposerID == w.cfg.NodeID && hdr.ProposalSeq == p.seq {
-			p.committed, p.index = true, e.Index
-			w.applied, w.appliedTrm = e.Index, e.Term
-			w.epoch.marked = append(w.epoch.marked, e)
-			return true
-		}
-		break
+	if next != nil && hdr.ProposerID == w.cfg.NodeID && hdr.ProposalSeq == next.seq {
+		next.committed, next.index = true, e.Index
+		w.noteBlockTime(hdr.BlockTime)
+		w.applied, w.appliedTrm = e.Index, e.Term
+		w.epoch.marked = append(w.epoch.marked, e)
+		return true
 	}
 	// A foreign entry: the epoch's remaining entries can never commit after
 	// it, and the entry must apply on a state without them.
@@ -159,9 +167,7 @@ func (w *Writer) applyEntryLocked(ctx context.Context, e LogEntry) (schema, effe
 		if err := w.conn.execScript(ctx, `RELEASE "chr2_tx"`); err != nil {
 			return false, false, err
 		}
-		if tx.BlockTime > w.blockTime {
-			w.blockTime = tx.BlockTime
-		}
+		w.noteBlockTime(tx.BlockTime)
 	}
 	return schema, effects, nil
 }

@@ -146,7 +146,7 @@ func (e *Engine) loadPosition(wc *sqliteConn) error {
 		case catalog.MetaAppliedTerm:
 			w.appliedTrm = uint64(v)
 		case catalog.MetaBlockTime:
-			w.blockTime = v
+			w.blockTime, w.appliedBT = v, v
 		}
 	}
 	return nil

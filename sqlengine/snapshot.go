@@ -150,7 +150,7 @@ func (e *Engine) reopenLocked(dbPath string) error {
 		case catalog.MetaAppliedTerm:
 			w.appliedTrm = uint64(v)
 		case catalog.MetaBlockTime:
-			w.blockTime = v
+			w.blockTime, w.appliedBT = v, v
 		}
 	}
 	for i := 0; i < e.cfg.ReadConns; i++ {

@@ -168,7 +168,7 @@ func (tx *Txn) pendingLocked() *pending {
 	}
 	data := entry.Encode(entry.Header{Kind: kind, BlockTime: tx.rec.BlockTime, ProposerID: w.cfg.NodeID,
 		ProposalSeq: tx.seq, Term: tx.term}, encodeTxs([]txRecord{tx.rec}))
-	p := &pending{ep: ep, seq: tx.seq, data: data, done: make(chan error, 1)}
+	p := &pending{ep: ep, seq: tx.seq, term: tx.term, data: data, done: make(chan error, 1)}
 	ep.pending = append(ep.pending, p)
 	w.proposeQ <- p
 	return p

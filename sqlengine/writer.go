@@ -103,7 +103,8 @@ type Writer struct {
 	applied    uint64 // highest index applied on the write connection
 	appliedTrm uint64
 	visible    uint64 // highest index committed in SQLite
-	blockTime  int64  // highest block time executed (µs)
+	blockTime  int64  // highest block time handed to a transaction (µs); never decreases
+	appliedBT  int64  // highest block time of an applied entry: the persisted block_time
 	seq        uint64 // proposal sequence of this process
 	epoch      *epoch
 	active     *Txn
@@ -118,16 +119,17 @@ type Writer struct {
 }
 
 type epoch struct {
-	pending  []*pending
-	started  time.Time
-	closing  bool
-	failed   bool
-	schema   bool             // a DDL ran in the epoch
-	effects  bool             // an effect was inserted in the epoch
-	cat      *catalog.Catalog // the catalog after the epoch's committed DDL
-	marked   []LogEntry       // entries the log committed during the epoch, in order
-	txCount  int
-	openedAt uint64 // visible index when the epoch began
+	pending   []*pending
+	started   time.Time
+	closing   bool
+	failed    bool
+	schema    bool             // a DDL ran in the epoch
+	effects   bool             // an effect was inserted in the epoch
+	cat       *catalog.Catalog // the catalog after the epoch's committed DDL
+	marked    []LogEntry       // entries the log committed during the epoch, in order
+	txCount   int
+	openedAt  uint64 // visible index when the epoch began
+	visibleBT int64  // the persisted block time when the epoch began
 }
 
 // pending is one proposed entry (or a read-only transaction's marker)
@@ -135,6 +137,7 @@ type epoch struct {
 type pending struct {
 	ep        *epoch
 	seq       uint64
+	term      uint64 // the term the entry was proposed in
 	data      []byte // nil for a marker
 	index     uint64
 	committed bool
@@ -348,7 +351,7 @@ func (w *Writer) startTxLocked(tx *Txn) error {
 		if err := w.conn.execScript(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return err
 		}
-		w.epoch = &epoch{started: time.Now(), openedAt: w.visible}
+		w.epoch = &epoch{started: time.Now(), openedAt: w.visible, visibleBT: w.appliedBT}
 	}
 	if err := w.conn.execScript(ctx, `SAVEPOINT "chr2_tx"`); err != nil {
 		return err
@@ -414,7 +417,7 @@ func (w *Writer) abortEpochLocked(cause error) {
 		return
 	}
 	w.epoch = nil
-	w.applied = w.visible
+	w.applied, w.appliedBT = w.visible, e.visibleBT
 	if len(e.marked) > 0 {
 		// The log committed these while the epoch was open: apply them again
 		// from their log data on the rolled-back state.
@@ -472,11 +475,21 @@ func (w *Writer) tryFinalizeLocked() {
 func (w *Writer) writeMetaLocked(ctx context.Context) error {
 	_, err := w.conn.exec(ctx, `UPDATE _chr2_meta SET value = CASE key WHEN 'applied_index' THEN ?1
 		WHEN 'applied_term' THEN ?2 ELSE ?3 END WHERE key IN ('applied_index', 'applied_term', 'block_time')`,
-		[]any{int64(w.applied), int64(w.appliedTrm), w.blockTime})
+		[]any{int64(w.applied), int64(w.appliedTrm), w.appliedBT})
 	if err != nil {
 		return fmt.Errorf("sqlengine: write applied index: %w", err)
 	}
 	return nil
+}
+
+// noteBlockTime records the block time of an applied entry.
+func (w *Writer) noteBlockTime(bt int64) {
+	if bt > w.appliedBT {
+		w.appliedBT = bt
+	}
+	if bt > w.blockTime {
+		w.blockTime = bt
+	}
 }
 
 func (w *Writer) advanceVisibleLocked(index uint64) {
@@ -555,7 +568,7 @@ func clientError(err error) error {
 		return pgerr.New(pgerr.CannotConnectNow, "this node is not the leader and cannot accept writes").
 			WithHint("Connect to the leader, or retry once a leader is elected.")
 	case errors.Is(err, ErrNoQuorum):
-		return pgerr.New(pgerr.CannotConnectNow, "no quorum: the write could not be admitted in time").
+		return pgerr.New(pgerr.CannotConnectNow, "no quorum: the request could not be served in time").
 			WithHint("A majority of nodes must be reachable for writes and linearizable reads.")
 	case errors.Is(err, ErrLostProposal):
 		return pgerr.New(pgerr.SerializationFailure, "could not commit: leadership changed before the transaction was committed").
