@@ -42,8 +42,8 @@
 //     PostgreSQL prints for s::type (numeric keeps its display scale, jsonb
 //     is normalized, uuid is lower-case, interval is re-rendered).
 //  4. DecodeBinary(oid, b) accepts PostgreSQL's binary send format, checks
-//     lengths, ranges and UTF-8 like the receive functions (22P03, 22008,
-//  22021. and never aliases b. What it allocates is bounded by len(b)
+//     lengths, ranges and UTF-8 like the receive functions (with SQLSTATEs
+//     22P03, 22008, 22021) and never aliases b. What it allocates is bounded by len(b)
 //     (array element counts are checked against the bytes present) or by
 //     PostgreSQL's own limits (a numeric prints at most 131072 integer and
 //     16383 fraction digits).
