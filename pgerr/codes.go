@@ -58,6 +58,7 @@ const (
 	InvalidPassword                     Code = "28P01"
 	InvalidTransactionTermination       Code = "2D000"
 	InvalidCursorName                   Code = "34000"
+	DuplicateCursor                     Code = "42P03"
 	InvalidSchemaName                   Code = "3F000"
 	TransactionRollback                 Code = "40000"
 	SerializationFailure                Code = "40001"

@@ -201,3 +201,9 @@ func (s *session) readTime() time.Time { return time.Now() }
 func (s *session) Location() *time.Location { return s.settings.loc }
 
 var _ pgwire.SessionLocation = (*session)(nil)
+
+// ProtocolError implements pgwire.ProtocolErrorObserver: an error pgwire
+// raised itself fails the transaction block like any other error.
+func (s *session) ProtocolError(*pgerr.Error) { s.fail() }
+
+var _ pgwire.ProtocolErrorObserver = (*session)(nil)
