@@ -62,10 +62,16 @@ type leaderDuties struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	leaseMu       sync.Mutex
+	leaseStart    time.Time
+	leaseTerm     uint64
+	leaseDuration time.Duration // half the minimum election timeout
 }
 
-func newLeaderDuties(e *sqlengine.Engine, log *zap.Logger, reg prometheus.Registerer, opts outbox.Options) (*leaderDuties, error) {
-	d := &leaderDuties{engine: e, log: log}
+func newLeaderDuties(e *sqlengine.Engine, log *zap.Logger, reg prometheus.Registerer, opts outbox.Options,
+	electionTimeout time.Duration) (*leaderDuties, error) {
+	d := &leaderDuties{engine: e, log: log, leaseDuration: electionTimeout / 2}
 	opts.Logger = log
 	opts.Registerer = reg
 	disp, err := outbox.New(outbox.NewSQLStore(outboxSQL{e}), d, opts)
@@ -77,9 +83,41 @@ func newLeaderDuties(e *sqlengine.Engine, log *zap.Logger, reg prometheus.Regist
 	return d, nil
 }
 
-// StillLeader implements outbox.Leadership: both raft and the engine must
-// agree that this node leads term right now.
+// StillLeader implements outbox.Leadership. Local state is not enough: a
+// leader cut off from the majority still believes it leads until
+// CheckQuorum demotes it, while the majority may already elect a new leader
+// and claim the same effects. So a send needs a lease: a ReadIndex round
+// (a majority acknowledged this leader after the request was issued) less
+// than half an election timeout old. Followers that acknowledged refuse to
+// vote for anyone else for a full election timeout (CheckQuorum), so no new
+// leader can exist — let alone claim — while the lease holds.
 func (d *leaderDuties) StillLeader(term uint64) bool {
+	if !d.leadsLocally(term) {
+		return false
+	}
+	d.leaseMu.Lock()
+	valid := d.leaseTerm == term && time.Since(d.leaseStart) < d.leaseDuration
+	d.leaseMu.Unlock()
+	if valid {
+		return true
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d.leaseDuration)
+	_, err := d.node.ReadIndex(ctx)
+	cancel()
+	if err != nil || !d.leadsLocally(term) {
+		return false
+	}
+	d.leaseMu.Lock()
+	if start.After(d.leaseStart) || d.leaseTerm != term {
+		d.leaseStart, d.leaseTerm = start, term
+	}
+	d.leaseMu.Unlock()
+	return time.Since(start) < d.leaseDuration
+}
+
+// leadsLocally reports whether raft and the engine both say this node leads term.
+func (d *leaderDuties) leadsLocally(term uint64) bool {
 	leader, t := d.engine.Leadership()
 	if !leader || t != term || d.node == nil {
 		return false

@@ -47,6 +47,11 @@ type faultCluster struct {
 
 func newFaultCluster(t *testing.T, seed uint64) *faultCluster {
 	t.Helper()
+	return newFaultClusterWith(t, seed, nil)
+}
+
+func newFaultClusterWith(t *testing.T, seed uint64, tweak func(*Config)) *faultCluster {
+	t.Helper()
 	fc := &faultCluster{net: memnet.New(memnet.Options{Seed: seed, Mode: memnet.RealTime}), fs: map[uint64]*faultfs.FS{}}
 	t.Cleanup(fc.net.Close)
 	for id := uint64(1); id <= 3; id++ {
@@ -59,6 +64,9 @@ func newFaultCluster(t *testing.T, seed uint64) *faultCluster {
 			RaftAddr: peers[id], HTTPAddr: loopbackAddr(t), Peers: peers, TickInterval: 20 * time.Millisecond,
 			FS: fc.fs[id], Logger: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)).Named(fmt.Sprintf("n%d", id)),
 			SnapshotEntries: 300, KeepEntries: 50}
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		fc.cfgs[id] = cfg
 		fc.start(id)
 	}

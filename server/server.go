@@ -158,7 +158,7 @@ func (s *Server) startReplication(proxy *consensusProxy, clusterID uint64) error
 		s.tcp, trans = tcp, tcp
 	}
 	s.trans = trans
-	s.duties, err = newLeaderDuties(s.engine, s.log, s.registry, cfg.Outbox)
+	s.duties, err = newLeaderDuties(s.engine, s.log, s.registry, cfg.Outbox, electionTimeout(cfg))
 	if err != nil {
 		return err
 	}
@@ -274,6 +274,18 @@ func (s *Server) Engine() *sqlengine.Engine { return s.engine }
 
 // Node exposes the raft node.
 func (s *Server) Node() *replication.Node { return s.node }
+
+// electionTimeout is the minimum raft election timeout of the node.
+func electionTimeout(cfg Config) time.Duration {
+	tick, ticks := cfg.TickInterval, cfg.ElectionTicks
+	if tick == 0 {
+		tick = 100 * time.Millisecond
+	}
+	if ticks == 0 {
+		ticks = 10
+	}
+	return tick * time.Duration(ticks)
+}
 
 // lockDir takes an exclusive lock on the data directory so two processes
 // never share it.
