@@ -86,7 +86,9 @@ func (n *Node) run() {
 			return
 		}
 		n.reads.issue(n.rn)
-		if n.rn.HasReady() {
+		// Advancing can make more ready at once (a single voter commits what
+		// it just persisted): handle it now rather than at the next tick.
+		for n.rn.HasReady() {
 			if err := n.handleReady(&prev); err != nil {
 				n.halt(err)
 				n.reads.failAll(err)
