@@ -241,14 +241,14 @@ func requireTool(t testing.TB, name string) string {
 	return path
 }
 
-// runTool runs an external program against the node with a deadline and
-// returns its combined output.
-func runTool(t testing.TB, n *node, timeout time.Duration, dir string, name string, args ...string) (string, error) {
+// runTool runs an external program with a deadline in dir with env (nil:
+// this process's environment) and returns its combined output.
+func runTool(t testing.TB, env []string, timeout time.Duration, dir string, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = n.pgEnv()
+	cmd.Env = env
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {

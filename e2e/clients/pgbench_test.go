@@ -20,7 +20,7 @@ var (
 func TestPgbench(t *testing.T) {
 	pgbench := requireTool(t, "pgbench")
 	n := startNode(t)
-	if out, err := runTool(t, n, 5*time.Minute, "", pgbench, "-i", "-s", "1", "-q"); err != nil {
+	if out, err := runTool(t, n.pgEnv(), 5*time.Minute, "", pgbench, "-i", "-s", "1", "-q"); err != nil {
 		t.Fatalf("pgbench -i: %v\n%s\n%s", err, out, n.log())
 	}
 	var accounts int
@@ -33,7 +33,7 @@ func TestPgbench(t *testing.T) {
 	}
 	for _, r := range runs {
 		t.Run(r.script+"/"+r.mode, func(t *testing.T) {
-			out, err := runTool(t, n, 5*time.Minute, "", pgbench, "-n", "-b", r.script, "-M", r.mode,
+			out, err := runTool(t, n.pgEnv(), 5*time.Minute, "", pgbench, "-n", "-b", r.script, "-M", r.mode,
 				"-c", strconv.Itoa(clients), "-j", "2", "-t", strconv.Itoa(perClient))
 			if err != nil {
 				t.Fatalf("pgbench -b %s -M %s: %v\n%s", r.script, r.mode, err, out)
