@@ -160,10 +160,11 @@ func newTestCluster(t *testing.T) *testCluster {
 
 // result is what one statement produced, values in PostgreSQL text form.
 type result struct {
-	tag  string
-	cols []string
-	rows [][]string
-	err  error
+	tag   string
+	cols  []string
+	types []pgval.OID
+	rows  [][]string
+	err   error
 }
 
 type collector struct {
@@ -222,6 +223,7 @@ func run(t *testing.T, s pgwire.Session, sql string, params ...any) []result {
 		r := result{tag: tag, rows: c.rows, err: err}
 		for _, col := range c.cols {
 			r.cols = append(r.cols, col.Name)
+			r.types = append(r.types, col.TypeOID)
 		}
 		out = append(out, r)
 		if err != nil {

@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -237,6 +238,17 @@ func (ss *sessionSettings) searchPath() []string {
 	if len(out) == 0 {
 		out = []string{"public"}
 	}
+	return out
+}
+
+// list returns every setting and its value, sorted by name (pg_settings,
+// SHOW ALL, current_setting).
+func (ss *sessionSettings) list() [][2]string {
+	out := make([][2]string, 0, len(ss.values))
+	for name, v := range ss.values {
+		out = append(out, [2]string{name, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
 

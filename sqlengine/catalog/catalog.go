@@ -62,6 +62,11 @@ type Relation struct {
 	Sequence   *Sequence // for KindSequence
 	// OwnedBy is the table OID a serial/identity sequence belongs to.
 	OwnedBy uint32
+	// Definition is a user view's query as PostgreSQL text (pg_get_viewdef).
+	Definition string
+	// ViewSQL is set for the emulated system views of pg_catalog and
+	// information_schema: the SQLite SELECT the translator inlines.
+	ViewSQL string
 }
 
 // Column is one attribute of a table.
@@ -90,6 +95,8 @@ type Index struct {
 	Columns    []int16 // attnums; 0 for an expression column
 	Definition string  // CREATE INDEX text as pg_get_indexdef prints it
 	SQLiteName string
+	Desc       []bool // per key column: DESC
+	Predicate  string // partial index predicate as PostgreSQL text, "" if none
 }
 
 // Constraint is a table constraint.
@@ -102,6 +109,12 @@ type Constraint struct {
 	RefColumns []int16
 	Definition string // pg_get_constraintdef text
 	IndexOID   uint32
+	// CheckExpr is a CHECK constraint's expression as PostgreSQL text.
+	CheckExpr string
+	// FKActions is a foreign key's ON UPDATE and ON DELETE actions as two
+	// pg_constraint codes (confupdtype, confdeltype), e.g. "ac".
+	FKActions  string
+	Deferrable bool
 }
 
 // Sequence holds a sequence's parameters (its value lives in _chr2_sequences).

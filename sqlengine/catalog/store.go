@@ -9,7 +9,7 @@ import (
 )
 
 // FormatVersion identifies the layout of the meta tables below.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Meta keys in _chr2_meta.
 const (
@@ -29,17 +29,21 @@ func Bootstrap() []string {
 		`CREATE TABLE _chr2_namespaces (oid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT`,
 		`CREATE TABLE _chr2_relations (oid INTEGER PRIMARY KEY, nsp INTEGER NOT NULL, name TEXT NOT NULL,
 			kind TEXT NOT NULL, sqlite_name TEXT NOT NULL, owned_by INTEGER NOT NULL DEFAULT 0,
-			UNIQUE (nsp, name)) STRICT`,
+			definition TEXT NOT NULL DEFAULT '', UNIQUE (nsp, name)) STRICT`,
 		`CREATE TABLE _chr2_attributes (rel INTEGER NOT NULL, num INTEGER NOT NULL, name TEXT NOT NULL,
 			type_oid INTEGER NOT NULL, typmod INTEGER NOT NULL, not_null INTEGER NOT NULL,
 			default_pg TEXT, default_sql TEXT, default_seq INTEGER NOT NULL DEFAULT 0,
 			identity TEXT NOT NULL DEFAULT '', PRIMARY KEY (rel, num)) STRICT`,
 		`CREATE TABLE _chr2_indexes (oid INTEGER PRIMARY KEY, rel INTEGER NOT NULL, name TEXT NOT NULL,
 			is_unique INTEGER NOT NULL, is_primary INTEGER NOT NULL, columns TEXT NOT NULL,
-			definition TEXT NOT NULL, sqlite_name TEXT NOT NULL) STRICT`,
+			definition TEXT NOT NULL, sqlite_name TEXT NOT NULL,
+			desc_flags TEXT NOT NULL DEFAULT '', predicate TEXT NOT NULL DEFAULT '') STRICT`,
 		`CREATE TABLE _chr2_constraints (oid INTEGER PRIMARY KEY, rel INTEGER NOT NULL, name TEXT NOT NULL,
 			type TEXT NOT NULL, columns TEXT NOT NULL, ref_rel INTEGER NOT NULL DEFAULT 0,
-			ref_columns TEXT NOT NULL DEFAULT '', definition TEXT NOT NULL, index_oid INTEGER NOT NULL DEFAULT 0) STRICT`,
+			ref_columns TEXT NOT NULL DEFAULT '', definition TEXT NOT NULL, index_oid INTEGER NOT NULL DEFAULT 0,
+			check_expr TEXT NOT NULL DEFAULT '', fk_actions TEXT NOT NULL DEFAULT '', is_deferrable INTEGER NOT NULL DEFAULT 0) STRICT`,
+		`CREATE TABLE _chr2_descriptions (objoid INTEGER NOT NULL, classoid INTEGER NOT NULL, objsubid INTEGER NOT NULL,
+			description TEXT NOT NULL, PRIMARY KEY (objoid, classoid, objsubid)) STRICT`,
 		`CREATE TABLE _chr2_sequences (oid INTEGER PRIMARY KEY, last_value INTEGER NOT NULL,
 			is_called INTEGER NOT NULL, increment INTEGER NOT NULL, min_value INTEGER NOT NULL,
 			max_value INTEGER NOT NULL, start_value INTEGER NOT NULL, cycle INTEGER NOT NULL) STRICT`,
@@ -71,6 +75,7 @@ func Load(q Querier) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: load: %w", err)
 		}
 	}
+	c.addSystemViews()
 	return c, nil
 }
 
@@ -104,7 +109,7 @@ func (c *Catalog) loadNamespaces(q Querier) error {
 }
 
 func (c *Catalog) loadRelations(q Querier) error {
-	rows, err := q.QueryAll(`SELECT oid, nsp, name, kind, sqlite_name, owned_by FROM _chr2_relations`)
+	rows, err := q.QueryAll(`SELECT oid, nsp, name, kind, sqlite_name, owned_by, definition FROM _chr2_relations`)
 	if err != nil {
 		return err
 	}
@@ -114,7 +119,7 @@ func (c *Catalog) loadRelations(q Querier) error {
 			return fmt.Errorf("relation %v in unknown namespace %v", r[2], r[1])
 		}
 		rel := &Relation{OID: uint32(asInt(r[0])), Namespace: nsp, Name: r[2].(string),
-			Kind: r[3].(string)[0], SQLiteName: r[4].(string), OwnedBy: uint32(asInt(r[5]))}
+			Kind: r[3].(string)[0], SQLiteName: r[4].(string), OwnedBy: uint32(asInt(r[5])), Definition: asString(r[6])}
 		c.relations[rel.OID] = rel
 		c.byName[qualName{nsp.Name, rel.Name}] = rel
 	}
@@ -144,8 +149,8 @@ func (c *Catalog) loadAttributes(q Querier) error {
 }
 
 func (c *Catalog) loadIndexes(q Querier) error {
-	rows, err := q.QueryAll(`SELECT oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name
-		FROM _chr2_indexes ORDER BY oid`)
+	rows, err := q.QueryAll(`SELECT oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name,
+		desc_flags, predicate FROM _chr2_indexes ORDER BY oid`)
 	if err != nil {
 		return err
 	}
@@ -156,14 +161,15 @@ func (c *Catalog) loadIndexes(q Querier) error {
 		}
 		rel.Indexes = append(rel.Indexes, &Index{OID: uint32(asInt(r[0])), Name: r[2].(string),
 			Unique: asInt(r[3]) != 0, Primary: asInt(r[4]) != 0, Columns: ParseAttnums(r[5].(string)),
-			Definition: r[6].(string), SQLiteName: r[7].(string)})
+			Definition: r[6].(string), SQLiteName: r[7].(string), Desc: parseFlags(asString(r[8])),
+			Predicate: asString(r[9])})
 	}
 	return nil
 }
 
 func (c *Catalog) loadConstraints(q Querier) error {
-	rows, err := q.QueryAll(`SELECT oid, rel, name, type, columns, ref_rel, ref_columns, definition, index_oid
-		FROM _chr2_constraints ORDER BY oid`)
+	rows, err := q.QueryAll(`SELECT oid, rel, name, type, columns, ref_rel, ref_columns, definition, index_oid,
+		check_expr, fk_actions, is_deferrable FROM _chr2_constraints ORDER BY oid`)
 	if err != nil {
 		return err
 	}
@@ -174,7 +180,8 @@ func (c *Catalog) loadConstraints(q Querier) error {
 		}
 		rel.Constraint = append(rel.Constraint, &Constraint{OID: uint32(asInt(r[0])), Name: r[2].(string),
 			Type: r[3].(string)[0], Columns: ParseAttnums(r[4].(string)), RefTable: uint32(asInt(r[5])),
-			RefColumns: ParseAttnums(r[6].(string)), Definition: r[7].(string), IndexOID: uint32(asInt(r[8]))})
+			RefColumns: ParseAttnums(r[6].(string)), Definition: r[7].(string), IndexOID: uint32(asInt(r[8])),
+			CheckExpr: asString(r[9]), FKActions: asString(r[10]), Deferrable: asInt(r[11]) != 0})
 	}
 	return nil
 }
@@ -193,6 +200,33 @@ func (c *Catalog) loadSequences(q Querier) error {
 			Start: asInt(r[4]), Cycle: asInt(r[5]) != 0}
 	}
 	return nil
+}
+
+// FormatFlags renders per-column flags (index DESC) as "0,1".
+func FormatFlags(flags []bool) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	parts := make([]string, len(flags))
+	for i, f := range flags {
+		parts[i] = "0"
+		if f {
+			parts[i] = "1"
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseFlags(s string) []bool {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]bool, len(parts))
+	for i, p := range parts {
+		out[i] = p == "1"
+	}
+	return out
 }
 
 // FormatAttnums renders attnums as the comma-separated text stored in meta tables.

@@ -18,7 +18,14 @@ type scalarFn = func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.V
 // own Driver and Env, so context functions see only their connection's
 // statement.
 func Register(d *sqlite.Driver, env *Env) error {
-	for name, f := range pureFunctions() {
+	pure := pureFunctions()
+	for name, f := range catalogFunctions() {
+		pure[name] = f
+	}
+	for name, f := range arrayFunctions() {
+		pure[name] = f
+	}
+	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
 		}
@@ -31,6 +38,10 @@ func Register(d *sqlite.Driver, env *Env) error {
 	if err := d.RegisterFunction("chr2_numeric_sum", &sqlite.FunctionImpl{NArgs: 1, Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &numericSum{}, nil }}); err != nil {
 		return fmt.Errorf("funcs: register chr2_numeric_sum: %w", err)
+	}
+	if err := d.RegisterFunction("chr2_array_agg", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &arrayAgg{}, nil }}); err != nil {
+		return fmt.Errorf("funcs: register chr2_array_agg: %w", err)
 	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
 }

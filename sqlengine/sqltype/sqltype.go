@@ -262,9 +262,15 @@ func FromStorage(oid pgval.OID, v any) (any, error) {
 	switch oid {
 	case pgval.BoolOID:
 		return storageBool(v)
-	case pgval.Int2OID, pgval.Int4OID, pgval.Int8OID, pgval.OIDOID, pgval.RegclassOID,
-		pgval.RegtypeOID, pgval.RegprocOID, pgval.RegnamespaceOID, pgval.RegroleOID,
-		pgval.XIDOID, pgval.CIDOID:
+	case pgval.RegclassOID, pgval.RegtypeOID, pgval.RegprocOID, pgval.RegnamespaceOID, pgval.RegroleOID:
+		// Output conversion renders reg* values as names (text).
+		if s, ok := v.(string); ok {
+			if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+				return s, nil
+			}
+		}
+		return storageInt(v)
+	case pgval.Int2OID, pgval.Int4OID, pgval.Int8OID, pgval.OIDOID, pgval.XIDOID, pgval.CIDOID:
 		return storageInt(v)
 	case pgval.Float4OID, pgval.Float8OID:
 		return storageFloat(v)

@@ -69,6 +69,8 @@ func (t *translator) expr(s *scope, n *pg.Node) (expr, error) {
 		return t.expr(s, x.CollateClause.Arg)
 	case *pg.Node_AArrayExpr:
 		return t.arrayExpr(s, x.AArrayExpr)
+	case *pg.Node_AIndirection:
+		return t.indirection(s, x.AIndirection)
 	}
 	return expr{}, pgerr.Unsupported("expression " + nodeName(n))
 }
@@ -286,6 +288,8 @@ func implicitlyCompatible(from, to pgval.OID) bool {
 		return true
 	case (from == pgval.JSONOID || from == pgval.JSONBOID) && (to == pgval.JSONOID || to == pgval.JSONBOID):
 		return true
+	case (isRegType(from) || sqltype.IsInteger(from)) && isRegType(to), isRegType(from) && sqltype.IsInteger(to):
+		return true
 	case to == pgval.TextOID || to == pgval.VarcharOID:
 		// Assignment to a text column accepts any type's text form.
 		return true
@@ -295,6 +299,9 @@ func implicitlyCompatible(from, to pgval.OID) bool {
 
 // needsConversion reports whether the storage forms of from and to differ.
 func needsConversion(from, to pgval.OID) bool {
+	if isRegType(from) && isRegType(to) || isRegType(from) && sqltype.IsInteger(to) || sqltype.IsInteger(from) && isRegType(to) {
+		return false
+	}
 	if sqltype.IsInteger(from) && sqltype.IsInteger(to) {
 		return from > to && to != pgval.Int8OID // narrowing needs a range check
 	}
@@ -325,6 +332,10 @@ func (t *translator) castExpr(e expr, target pgval.OID, mod int32) (expr, error)
 	case sqltype.IsInteger(e.typ) && (target == pgval.Float8OID || target == pgval.Float4OID):
 		out.sql = "CAST(" + e.sql + " AS REAL)"
 	case e.typ == pgval.BoolOID && sqltype.IsInteger(target):
+		out.sql = e.sql
+	case isRegOutput(e.typ) && sqltype.IsText(target):
+		out.sql = t.regOutput(e.sql, e.typ)
+	case (isRegType(e.typ) || sqltype.IsInteger(e.typ)) && isRegType(target):
 		out.sql = e.sql
 	case sqltype.IsText(e.typ) && sqltype.IsText(target):
 		out.sql = e.sql
@@ -370,8 +381,12 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	return out, nil
 }
 
-// regclassLiteral resolves 'name'::regclass to the relation's OID.
+// regclassLiteral resolves 'name'::regclass to the relation's OID; a
+// numeric string is an OID already.
 func (t *translator) regclassLiteral(name string) (expr, error) {
+	if n, err := strconv.ParseUint(strings.TrimSpace(name), 10, 32); err == nil {
+		return typed(strconv.FormatUint(n, 10), pgval.RegclassOID, "regclass"), nil
+	}
 	rel, err := t.relationByText(name)
 	if err != nil {
 		return expr{}, err

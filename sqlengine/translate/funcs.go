@@ -39,7 +39,15 @@ var (
 // functions is filled in init: its handlers refer back to it.
 var functions map[string]fnSpec
 
-func init() { functions = functionTable() }
+func init() {
+	functions = functionTable()
+	for name, spec := range catalogFunctionTable() {
+		functions[name] = spec
+	}
+	for name, spec := range arrayFunctionTable() {
+		functions[name] = spec
+	}
+}
 
 func functionTable() map[string]fnSpec {
 	return map[string]fnSpec{

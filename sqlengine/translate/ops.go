@@ -446,6 +446,17 @@ func (t *translator) anyAll(s *scope, a *pg.A_Expr, op string) (expr, error) {
 	if !(op == "=" && isAny) && !(op == "<>" && !isAny) {
 		return expr{}, pgerr.Unsupported("operator " + op + " with ANY/ALL")
 	}
+	if r.typ == pgval.Int2VectorOID || r.typ == pgval.OIDVectorOID {
+		if l, err = t.coerce(l, vectorElem(r.typ)); err != nil {
+			return expr{}, err
+		}
+		kw := " IN "
+		if !isAny {
+			kw = " NOT IN "
+		}
+		return expr{sql: "(" + l.sql + kw + "(SELECT value FROM json_each(chr2_vector_json(" + r.sql + "))))",
+			typ: pgval.BoolOID, mod: -1, name: "?column?"}, nil
+	}
 	elem := l.typ
 	if r.lit == nil && r.param == 0 {
 		if ti, ok := pgval.Lookup(r.typ); ok && ti.Elem != 0 {

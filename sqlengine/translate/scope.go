@@ -205,6 +205,9 @@ func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
 	item := &rangeItem{name: alias, sqlAlias: alias, rel: rel, cols: relationCols(rel)}
 	renameCols(item.cols, colAliases)
 	s.items = append(s.items, item)
+	if rel.ViewSQL != "" {
+		return "(" + t.systemViewSQL(rel) + ") AS " + quote(alias), nil
+	}
 	return quote(rel.SQLiteName) + " AS " + quote(alias), nil
 }
 
@@ -330,50 +333,3 @@ func (t *translator) joinUsing(s *scope, left, right []*rangeItem, cols []string
 	return strings.Join(conds, " AND "), nil
 }
 
-func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
-	if len(rf.Functions) != 1 {
-		return "", pgerr.Unsupported("ROWS FROM with several functions")
-	}
-	list, ok := rf.Functions[0].Node.(*pg.Node_List)
-	if !ok || len(list.List.Items) == 0 {
-		return "", pgerr.Unsupported("this FROM function")
-	}
-	fc, ok := list.List.Items[0].Node.(*pg.Node_FuncCall)
-	if !ok {
-		return "", pgerr.Unsupported("this FROM function")
-	}
-	fname := strings.Join(names(fc.FuncCall.Funcname), ".")
-	fname = strings.TrimPrefix(fname, "pg_catalog.")
-	if fname != "generate_series" || len(fc.FuncCall.Args) < 2 {
-		return "", pgerr.Unsupported("function " + fname + " in FROM")
-	}
-	args := make([]string, 0, 3)
-	for _, a := range fc.FuncCall.Args {
-		e, err := t.expr(s, a)
-		if err != nil {
-			return "", err
-		}
-		e, err = t.coerce(e, pgval.Int8OID)
-		if err != nil {
-			return "", err
-		}
-		args = append(args, e.sql)
-	}
-	alias := "generate_series"
-	colName := "generate_series"
-	if rf.Alias != nil {
-		alias = rf.Alias.Aliasname
-		colName = alias
-		if cn := names(rf.Alias.Colnames); len(cn) > 0 {
-			colName = cn[0]
-		}
-	}
-	step := "1"
-	if len(args) == 3 {
-		step = args[2]
-	}
-	item := &rangeItem{name: alias, sqlAlias: alias,
-		cols: []scopeCol{{name: colName, sqlName: "value", typ: pgval.Int8OID, mod: -1}}}
-	s.items = append(s.items, item)
-	return "generate_series(" + args[0] + ", " + args[1] + ", " + step + ") AS " + quote(alias), nil
-}

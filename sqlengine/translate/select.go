@@ -37,8 +37,9 @@ func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	sql := t.outputForm(q)
 	plan := &Plan{Kind: KindQuery, Tag: "SELECT",
-		Steps: []Step{{SQL: q.sql, Rows: true, Args: t.argsFor(q.sql)}}}
+		Steps: []Step{{SQL: sql, Rows: true, Args: t.argsFor(sql)}}}
 	for _, c := range q.cols {
 		plan.Columns = append(plan.Columns, c.Column)
 	}
@@ -46,6 +47,29 @@ func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
 		plan.Volatile = true
 	}
 	return plan, nil
+}
+
+// outputForm wraps a top-level query whose result has reg* columns so they
+// print as names, as PostgreSQL's output functions do.
+func (t *translator) outputForm(q query) string {
+	needs := false
+	for _, c := range q.cols {
+		if isRegOutput(c.Type) {
+			needs = true
+		}
+	}
+	if !needs {
+		return q.sql
+	}
+	parts := make([]string, len(q.cols))
+	for i, c := range q.cols {
+		ref := `"_out".` + quote(c.sqlName)
+		if isRegOutput(c.Type) {
+			ref = t.regOutput(ref, c.Type)
+		}
+		parts[i] = ref + " AS " + quote(c.sqlName)
+	}
+	return "SELECT " + strings.Join(parts, ", ") + ` FROM (` + q.sql + `) AS "_out"`
 }
 
 func hasLocking(sel *pg.SelectStmt) bool {
@@ -580,6 +604,8 @@ func (t *translator) subLink(s *scope, sl *pg.SubLink) (expr, error) {
 		return expr{sql: "(" + q.sql + ")", typ: c.Type, mod: c.TypMod, name: c.Name}, nil
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		return t.inSubquery(s, sl, q)
+	case pg.SubLinkType_ARRAY_SUBLINK:
+		return t.arraySubLink(q)
 	}
 	return expr{}, pgerr.Unsupported("this kind of subquery")
 }

@@ -21,6 +21,9 @@ type Options struct {
 	// Internal marks statements issued by chr2sql itself (the outbox, the
 	// migrations), which may write the columns the system owns.
 	Internal bool
+	// Settings lists the session's settings (name, value) for pg_settings;
+	// nil lists none.
+	Settings func() [][2]string
 }
 
 // Parse parses sql into raw statements with their source text.

@@ -1,0 +1,77 @@
+package translate
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
+)
+
+// systemViewSQL renders an emulated pg_catalog/information_schema relation
+// with the session's values filled in.
+func (t *translator) systemViewSQL(rel *catalog.Relation) string {
+	sql := rel.ViewSQL
+	if !strings.Contains(sql, "{{") {
+		return sql
+	}
+	r := strings.NewReplacer(
+		catalog.PlaceholderUser, sqltype.QuoteString(t.opts.User),
+		catalog.PlaceholderDB, sqltype.QuoteString(t.opts.Database),
+	)
+	sql = r.Replace(sql)
+	if strings.Contains(sql, catalog.PlaceholderSettings) {
+		sql = strings.Replace(sql, catalog.PlaceholderSettings, t.settingsValues(), 1)
+	}
+	if strings.Contains(sql, catalog.PlaceholderProcs) {
+		sql = strings.Replace(sql, catalog.PlaceholderProcs, procValues(), 1)
+	}
+	return sql
+}
+
+func (t *translator) settingsValues() string {
+	var rows [][2]string
+	if t.opts.Settings != nil {
+		rows = t.opts.Settings()
+	}
+	if len(rows) == 0 {
+		return "(NULL, NULL) LIMIT 0"
+	}
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = "(" + sqltype.QuoteString(r[0]) + ", " + sqltype.QuoteString(r[1]) + ")"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// procValues lists the functions the translator knows as pg_proc rows
+// (oid, proname, prokind); OIDs follow the sorted names.
+func procValues() string {
+	procOnce.Do(func() { procRows = buildProcValues() })
+	return procRows
+}
+
+var (
+	procOnce sync.Once
+	procRows string
+)
+
+func buildProcValues() string {
+	table := functions
+	names := make([]string, 0, len(table))
+	for n := range table {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		kind := "f"
+		if table[n].agg {
+			kind = "a"
+		}
+		parts[i] = "(" + strconv.Itoa(100000+i) + ", " + sqltype.QuoteString(n) + ", '" + kind + "')"
+	}
+	return strings.Join(parts, ", ")
+}
