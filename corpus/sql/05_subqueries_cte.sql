@@ -1,0 +1,26 @@
+-- Subqueries, CTEs, recursive CTEs, data-modifying CTEs.
+CREATE TABLE node (id int PRIMARY KEY, parent int, label text);
+INSERT INTO node VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 1, 'b'), (4, 2, 'a1'), (5, 2, 'a2'), (6, 4, 'a1x');
+SELECT label, (SELECT count(*) FROM node c WHERE c.parent = n.id) AS children FROM node n ORDER BY id;
+SELECT label FROM node WHERE parent IN (SELECT id FROM node WHERE label LIKE 'a%') ORDER BY id;
+SELECT label FROM node WHERE id = (SELECT max(id) FROM node);
+SELECT label FROM node WHERE id = (SELECT id FROM node);
+SELECT (SELECT label FROM node WHERE id = 99) IS NULL;
+SELECT max(depth) FROM (SELECT id, CASE WHEN parent IS NULL THEN 0 ELSE 1 END AS depth FROM node) t;
+WITH leaves AS (SELECT id, label FROM node n WHERE NOT EXISTS (SELECT 1 FROM node c WHERE c.parent = n.id)) SELECT label FROM leaves ORDER BY id;
+WITH a AS (SELECT 1 AS x), b AS (SELECT x + 1 AS y FROM a) SELECT * FROM a, b;
+WITH RECURSIVE tree(id, label, depth, path) AS (SELECT id, label, 0, label FROM node WHERE parent IS NULL UNION ALL SELECT n.id, n.label, t.depth + 1, t.path || '/' || n.label FROM node n JOIN tree t ON n.parent = t.id) SELECT * FROM tree ORDER BY path;
+WITH RECURSIVE fib(n, a, b) AS (SELECT 1, 0::numeric, 1::numeric UNION ALL SELECT n + 1, b, a + b FROM fib WHERE n < 90) SELECT n, a FROM fib WHERE n IN (10, 50, 90) ORDER BY n;
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) SELECT count(*), sum(i) FROM c;
+WITH RECURSIVE up(id, parent) AS (SELECT id, parent FROM node WHERE id = 6 UNION SELECT n.id, n.parent FROM node n JOIN up ON n.id = up.parent) SELECT id FROM up ORDER BY id;
+CREATE TABLE archive (id int, label text);
+WITH moved AS (DELETE FROM node WHERE parent = 4 RETURNING id, label) INSERT INTO archive SELECT * FROM moved;
+SELECT * FROM archive;
+WITH upd AS (UPDATE node SET label = upper(label) WHERE parent = 2 RETURNING id) SELECT count(*) FROM upd;
+SELECT label FROM node ORDER BY id;
+SELECT * FROM (SELECT id, label FROM node ORDER BY id DESC LIMIT 2) t ORDER BY id;
+SELECT id FROM node n1 WHERE EXISTS (SELECT 1 FROM node n2 WHERE n2.parent = n1.id AND n2.label > 'a') ORDER BY id;
+SELECT label FROM node WHERE (id, parent) IN (SELECT 2, 1 UNION SELECT 3, 1) ORDER BY id;
+SELECT label, id > ANY (SELECT parent FROM node WHERE parent IS NOT NULL) FROM node ORDER BY id;
+WITH x AS MATERIALIZED (SELECT id FROM node) SELECT count(*) FROM x;
+WITH RECURSIVE bad(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM bad) SELECT * FROM bad LIMIT 5;

@@ -1,0 +1,20 @@
+-- Window functions and frames.
+CREATE TABLE score (id int PRIMARY KEY, team text, player text, pts int, played date);
+INSERT INTO score VALUES (1, 'red', 'ann', 10, '2024-01-01'), (2, 'red', 'bob', 7, '2024-01-01'), (3, 'red', 'ann', 12, '2024-01-08'), (4, 'blue', 'cy', 7, '2024-01-01'), (5, 'blue', 'dee', 15, '2024-01-08'), (6, 'blue', 'cy', 7, '2024-01-15'), (7, 'red', 'bob', 3, '2024-01-15');
+SELECT id, row_number() OVER (ORDER BY id) FROM score ORDER BY id;
+SELECT id, team, pts, rank() OVER (PARTITION BY team ORDER BY pts DESC), dense_rank() OVER (PARTITION BY team ORDER BY pts DESC) FROM score ORDER BY team, pts DESC, id;
+SELECT id, pts, sum(pts) OVER (ORDER BY id) AS running FROM score ORDER BY id;
+SELECT id, team, sum(pts) OVER (PARTITION BY team) AS team_total FROM score ORDER BY id;
+SELECT id, pts, lag(pts) OVER (ORDER BY id), lead(pts, 2, -1) OVER (ORDER BY id) FROM score ORDER BY id;
+SELECT id, first_value(player) OVER w, last_value(player) OVER w FROM score WINDOW w AS (PARTITION BY team ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) ORDER BY id;
+SELECT id, avg(pts) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)::numeric(6,2) FROM score ORDER BY id;
+SELECT id, ntile(3) OVER (ORDER BY id) FROM score ORDER BY id;
+SELECT id, pts, percent_rank() OVER (ORDER BY pts)::numeric(4,3), cume_dist() OVER (ORDER BY pts)::numeric(4,3) FROM score ORDER BY id;
+SELECT player, sum(pts), rank() OVER (ORDER BY sum(pts) DESC) FROM score GROUP BY player ORDER BY 3, 1;
+SELECT * FROM (SELECT id, team, row_number() OVER (PARTITION BY team ORDER BY pts DESC, id) AS rn FROM score) t WHERE rn = 1 ORDER BY team;
+SELECT id, count(*) OVER (PARTITION BY played) FROM score ORDER BY id;
+SELECT id, sum(pts) OVER (ORDER BY played RANGE BETWEEN CURRENT ROW AND CURRENT ROW) FROM score ORDER BY id;
+SELECT id, nth_value(pts, 2) OVER (ORDER BY id) FROM score ORDER BY id;
+SELECT id, max(pts) OVER (PARTITION BY team ORDER BY id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM score ORDER BY id;
+SELECT row_number() OVER () IS NOT NULL FROM score LIMIT 1;
+SELECT id FROM score WHERE row_number() OVER (ORDER BY id) = 1;
