@@ -135,6 +135,8 @@ func failedColumns(msg, prefix string) (string, []string) {
 }
 
 func displayTable(sqliteName string) string {
+	// A table rebuild (ALTER TABLE) copies rows into "<name>$new".
+	sqliteName = strings.TrimSuffix(sqliteName, "$new")
 	if i := strings.IndexByte(sqliteName, '.'); i >= 0 {
 		return sqliteName[i+1:]
 	}

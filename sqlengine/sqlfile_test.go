@@ -72,7 +72,7 @@ func parseSQLFile(t *testing.T, path string) []sqlBlock {
 			f := strings.Fields(line)
 			cur = &sqlBlock{line: n, kind: f[0]}
 			if len(f) > 1 {
-				cur.arg = f[1]
+				cur.arg = f[len(f)-1] // "ok", the SQLSTATE after "error", "types" or a session name
 			}
 			if cur.kind == "session" {
 				blocks = append(blocks, *cur)

@@ -77,10 +77,41 @@ type tableDef struct {
 	cols       []*colDef
 	cons       []*catalog.Constraint
 	checks     map[uint32]string // constraint OID → SQLite CHECK expression
-	fkRefs     map[uint32]string // constraint OID → SQLite REFERENCES clause
 	indexes    []*catalog.Index
 	sequences  []*catalog.Relation
 	uniqueCols map[string]bool
+	// dropped names relations (indexes) this statement drops, so their
+	// names may be reused in it.
+	dropped map[string]bool
+}
+
+// freeName returns base, or base with the smallest numeric suffix unused by
+// relations of the schema and by constraints and indexes of td.
+func (t *translator) freeName(td *tableDef, base string) string {
+	if len(base) > 63 {
+		base = base[:63]
+	}
+	taken := func(name string) bool {
+		if _, exists := t.cat.Lookup(td.rel.Namespace.Name, name, nil); exists && !td.dropped[name] {
+			return true
+		}
+		for _, c := range td.cons {
+			if c.Name == name {
+				return true
+			}
+		}
+		for _, idx := range td.indexes {
+			if idx.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	name := base
+	for i := 1; taken(name); i++ {
+		name = base + strconv.Itoa(i)
+	}
+	return name
 }
 
 type colDef struct {
@@ -107,7 +138,7 @@ func (t *translator) createTable(cs *pg.CreateStmt) (*Plan, error) {
 		}
 		return nil, pgerr.New(pgerr.DuplicateTable, "relation %q already exists", rv.Relname)
 	}
-	td := &tableDef{checks: map[uint32]string{}, fkRefs: map[uint32]string{}, uniqueCols: map[string]bool{}}
+	td := &tableDef{checks: map[uint32]string{}, uniqueCols: map[string]bool{}}
 	td.rel = &catalog.Relation{OID: t.allocOID(), Namespace: nsp, Name: rv.Relname, Kind: catalog.KindTable,
 		SQLiteName: catalog.SQLiteName(nsp.Name, rv.Relname)}
 	var tableCons []*pg.Constraint
@@ -147,8 +178,13 @@ func (t *translator) columnDef(td *tableDef, cd *pg.ColumnDef) error {
 	if err != nil {
 		return err
 	}
-	col := &catalog.Column{Num: int16(len(td.cols) + 1), Name: cd.Colname, Type: typ, TypMod: mod,
-		NotNull: cd.IsNotNull}
+	num := int16(1)
+	for _, existing := range td.cols {
+		if existing.col.Num >= num {
+			num = existing.col.Num + 1
+		}
+	}
+	col := &catalog.Column{Num: num, Name: cd.Colname, Type: typ, TypMod: mod, NotNull: cd.IsNotNull}
 	def := &colDef{col: col}
 	td.cols = append(td.cols, def)
 	if serial {
@@ -378,23 +414,29 @@ func (td *tableDef) column(num int16) *catalog.Column {
 func (t *translator) keyConstraint(td *tableDef, con *catalog.Constraint, typ byte, keys []string) error {
 	con.Type = typ
 	if typ == catalog.ConPrimary {
-		if td.rel.PrimaryKey() != nil || td.hasPrimary() {
+		if td.hasPrimary() {
 			return pgerr.New(pgerr.InvalidTableDefinition, "multiple primary keys for table %q are not allowed", td.rel.Name)
 		}
 		for _, n := range con.Columns {
 			td.column(n).NotNull = true
 		}
 		if con.Name == "" {
-			con.Name = td.rel.Name + "_pkey"
+			con.Name = t.freeName(td, td.rel.Name+"_pkey")
 		}
 	} else if con.Name == "" {
-		con.Name = td.rel.Name + "_" + strings.Join(keys, "_") + "_key"
+		con.Name = t.freeName(td, td.rel.Name+"_"+strings.Join(keys, "_")+"_key")
+	}
+	for _, existing := range td.cons {
+		if existing.Name == con.Name {
+			return pgerr.New(pgerr.DuplicateTable, "relation %q already exists", con.Name)
+		}
+	}
+	if _, exists := t.cat.Lookup(td.rel.Namespace.Name, con.Name, nil); exists && !td.dropped[con.Name] {
+		return pgerr.New(pgerr.DuplicateTable, "relation %q already exists", con.Name)
 	}
 	idx := &catalog.Index{OID: t.allocOID(), Name: con.Name, Unique: true, Primary: typ == catalog.ConPrimary,
 		Columns: con.Columns}
-	idx.Definition = indexDefinition(td.rel, idx, keys)
 	con.IndexOID = idx.OID
-	con.Definition = constraintKeyword(typ) + " (" + strings.Join(keys, ", ") + ")"
 	td.indexes = append(td.indexes, idx)
 	td.cons = append(td.cons, con)
 	return nil
@@ -409,19 +451,23 @@ func (td *tableDef) hasPrimary() bool {
 	return false
 }
 
+func uniqueStrings(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func constraintKeyword(typ byte) string {
 	if typ == catalog.ConPrimary {
 		return "PRIMARY KEY"
 	}
 	return "UNIQUE"
-}
-
-func indexDefinition(rel *catalog.Relation, idx *catalog.Index, keys []string) string {
-	kw := "CREATE INDEX "
-	if idx.Unique {
-		kw = "CREATE UNIQUE INDEX "
-	}
-	return kw + idx.Name + " ON " + rel.Namespace.Name + "." + rel.Name + " USING btree (" + strings.Join(keys, ", ") + ")"
 }
 
 func (t *translator) foreignKey(td *tableDef, con *catalog.Constraint, c *pg.Constraint, fkCols []string) error {
@@ -465,16 +511,10 @@ func (t *translator) foreignKey(td *tableDef, con *catalog.Constraint, c *pg.Con
 	}
 	con.RefTable = ref.OID
 	if con.Name == "" {
-		con.Name = td.rel.Name + "_" + strings.Join(fkCols, "_") + "_fkey"
+		con.Name = t.freeName(td, td.rel.Name+"_"+strings.Join(fkCols, "_")+"_fkey")
 	}
-	quoted := make([]string, len(refCols))
-	for i, rc := range refCols {
-		quoted[i] = quote(rc)
-	}
-	actions := fkAction(" ON DELETE ", c.FkDelAction) + fkAction(" ON UPDATE ", c.FkUpdAction)
-	td.fkRefs[con.OID] = "REFERENCES " + quote(ref.SQLiteName) + " (" + strings.Join(quoted, ", ") + ")" + actions
-	con.Definition = "FOREIGN KEY (" + strings.Join(fkCols, ", ") + ") REFERENCES " +
-		qualifiedForText(ref.Namespace.Name, ref.Name) + "(" + strings.Join(refCols, ", ") + ")" + actions
+	con.FKActions = fkCode(c.FkUpdAction) + fkCode(c.FkDelAction)
+	con.Deferrable = c.Deferrable
 	td.cons = append(td.cons, con)
 	return nil
 }
@@ -503,8 +543,18 @@ func primaryKeyColumns(ref *catalog.Relation, td *tableDef) []string {
 	return nil
 }
 
-func fkAction(prefix, action string) string {
+// fkCode normalises a foreign key action code ("" means NO ACTION, 'a').
+func fkCode(action string) string {
 	switch action {
+	case "c", "n", "d", "r":
+		return action
+	}
+	return "a"
+}
+
+// fkAction renders an action code as SQL ("" for NO ACTION).
+func fkAction(prefix, code string) string {
+	switch code {
 	case "c":
 		return prefix + "CASCADE"
 	case "n":
@@ -529,14 +579,20 @@ func (t *translator) checkConstraint(td *tableDef, con *catalog.Constraint, c *p
 		return err
 	}
 	if con.Name == "" {
-		if col != nil {
-			con.Name = td.rel.Name + "_" + col.Name + "_check"
-		} else {
-			con.Name = td.rel.Name + "_check"
+		base := td.rel.Name + "_check"
+		if refs := uniqueStrings(columnRefNames(deparseExpr(c.RawExpr))); col != nil || len(refs) == 1 {
+			name := ""
+			if col != nil {
+				name = col.Name
+			} else {
+				name = refs[0]
+			}
+			base = td.rel.Name + "_" + name + "_check"
 		}
+		con.Name = t.freeName(td, base)
 	}
 	con.Columns = nil
-	con.Definition = "CHECK (" + deparseExpr(c.RawExpr) + ")"
+	con.CheckExpr = deparseExpr(c.RawExpr)
 	td.checks[con.OID] = sql
 	td.cons = append(td.cons, con)
 	return nil
@@ -544,6 +600,13 @@ func (t *translator) checkConstraint(td *tableDef, con *catalog.Constraint, c *p
 
 // sqliteCreateTable renders the SQLite CREATE TABLE.
 func (t *translator) sqliteCreateTable(td *tableDef) string {
+	return t.sqliteCreateTableNamed(td, td.rel.SQLiteName)
+}
+
+// sqliteCreateTableNamed renders the table under a SQLite name of its own
+// (a rebuild creates the new table next to the old one); self-references
+// follow the name.
+func (t *translator) sqliteCreateTableNamed(td *tableDef, name string) string {
 	parts := make([]string, 0, len(td.cols)+len(td.cons))
 	for _, cd := range td.cols {
 		c := cd.col
@@ -562,17 +625,19 @@ func (t *translator) sqliteCreateTable(td *tableDef) string {
 			cols = append(cols, quote(td.column(n).Name))
 		}
 		switch con.Type {
-		case catalog.ConPrimary:
-			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" PRIMARY KEY ("+strings.Join(cols, ", ")+")")
-		case catalog.ConUnique:
-			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" UNIQUE ("+strings.Join(cols, ", ")+")")
+		case catalog.ConPrimary, catalog.ConUnique:
+			if idx := td.index(con.IndexOID); idx != nil && idx.SQLiteName != "" {
+				continue // enforced by a standalone unique index
+			}
+			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" "+constraintKeyword(con.Type)+" ("+strings.Join(cols, ", ")+")")
 		case catalog.ConForeign:
-			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" FOREIGN KEY ("+strings.Join(cols, ", ")+") "+td.fkRefs[con.OID])
+			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" FOREIGN KEY ("+strings.Join(cols, ", ")+") "+
+				t.fkClause(td, con, name))
 		case catalog.ConCheck:
 			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" CHECK ("+td.checks[con.OID]+")")
 		}
 	}
-	return "CREATE TABLE " + quote(td.rel.SQLiteName) + " (" + strings.Join(parts, ", ") + ") STRICT"
+	return "CREATE TABLE " + quote(name) + " (" + strings.Join(parts, ", ") + ") STRICT"
 }
 
 // sqlType is the STRICT column type for a PostgreSQL type; numeric columns
@@ -583,60 +648,6 @@ func sqlType(oid pgval.OID) string {
 		return decl + " COLLATE chr2_numeric"
 	}
 	return decl
-}
-
-// catalogInserts records the table, its columns, constraints, indexes and
-// sequences in the meta tables.
-func (t *translator) catalogInserts(d *ddl, td *tableDef) {
-	t.relationInsert(d, td.rel)
-	for _, cd := range td.cols {
-		t.attributeInsert(d, td.rel.OID, cd.col)
-	}
-	for _, idx := range td.indexes {
-		idxRel := &catalog.Relation{OID: idx.OID, Namespace: td.rel.Namespace, Name: idx.Name, Kind: catalog.KindIndex,
-			OwnedBy: td.rel.OID}
-		t.relationInsert(d, idxRel)
-		d.add("INSERT INTO _chr2_indexes (oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name) "+
-			"VALUES (%d, %d, %s, %d, %d, %s, %s, '')", idx.OID, td.rel.OID, sqltype.QuoteString(idx.Name),
-			b2i(idx.Unique), b2i(idx.Primary), sqltype.QuoteString(catalog.FormatAttnums(idx.Columns)),
-			sqltype.QuoteString(idx.Definition))
-	}
-	for _, con := range td.cons {
-		t.constraintInsert(d, td.rel.OID, con)
-	}
-	for _, seq := range td.sequences {
-		t.sequenceInsert(d, seq)
-	}
-}
-
-func (t *translator) relationInsert(d *ddl, rel *catalog.Relation) {
-	d.add("INSERT INTO _chr2_relations (oid, nsp, name, kind, sqlite_name, owned_by) VALUES (%d, %d, %s, '%c', %s, %d)",
-		rel.OID, rel.Namespace.OID, sqltype.QuoteString(rel.Name), rel.Kind, sqltype.QuoteString(rel.SQLiteName), rel.OwnedBy)
-}
-
-func (t *translator) attributeInsert(d *ddl, rel uint32, c *catalog.Column) {
-	identity := ""
-	if c.Identity != 0 {
-		identity = string(c.Identity)
-	}
-	d.add("INSERT INTO _chr2_attributes (rel, num, name, type_oid, typmod, not_null, default_pg, default_sql, "+
-		"default_seq, identity) VALUES (%d, %d, %s, %d, %d, %d, %s, %s, %d, '%s')", rel, c.Num,
-		sqltype.QuoteString(c.Name), c.Type, c.TypMod, b2i(c.NotNull), nullableText(c.DefaultPG),
-		nullableText(c.DefaultSQL), c.DefaultSeq, identity)
-}
-
-func (t *translator) constraintInsert(d *ddl, rel uint32, con *catalog.Constraint) {
-	d.add("INSERT INTO _chr2_constraints (oid, rel, name, type, columns, ref_rel, ref_columns, definition, index_oid) "+
-		"VALUES (%d, %d, %s, '%c', %s, %d, %s, %s, %d)", con.OID, rel, sqltype.QuoteString(con.Name), con.Type,
-		sqltype.QuoteString(catalog.FormatAttnums(con.Columns)), con.RefTable,
-		sqltype.QuoteString(catalog.FormatAttnums(con.RefColumns)), sqltype.QuoteString(con.Definition), con.IndexOID)
-}
-
-func (t *translator) sequenceInsert(d *ddl, seq *catalog.Relation) {
-	t.relationInsert(d, seq)
-	sp := seq.Sequence
-	d.add("INSERT INTO _chr2_sequences (oid, last_value, is_called, increment, min_value, max_value, start_value, cycle) "+
-		"VALUES (%d, %d, 0, %d, %d, %d, %d, %d)", seq.OID, sp.Start, sp.Increment, sp.Min, sp.Max, sp.Start, b2i(sp.Cycle))
 }
 
 func nullableText(s string) string {

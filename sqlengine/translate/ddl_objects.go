@@ -9,12 +9,14 @@ import (
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
-	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
 
 func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
 	if is.AccessMethod != "" && is.AccessMethod != "btree" {
 		return nil, pgerr.Unsupported("index access method " + is.AccessMethod)
+	}
+	if len(is.IndexIncludingParams) > 0 {
+		return nil, pgerr.Unsupported("INCLUDE columns in indexes")
 	}
 	rel, err := t.lookupRelation(is.Relation)
 	if err != nil {
@@ -23,10 +25,12 @@ func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
 	if rel.Kind != catalog.KindTable {
 		return nil, pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name)
 	}
-	name := is.Idxname
-	keys := make([]string, 0, len(is.IndexParams))
-	sqlKeys := make([]string, 0, len(is.IndexParams))
-	nums := make([]int16, 0, len(is.IndexParams))
+	td, err := t.loadTableDef(rel)
+	if err != nil {
+		return nil, err
+	}
+	idx := &catalog.Index{Unique: is.Unique}
+	var keys []string
 	for _, p := range is.IndexParams {
 		ie := p.GetIndexElem()
 		if ie.Name == "" {
@@ -36,61 +40,47 @@ func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
 		if !ok {
 			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", ie.Name)
 		}
-		dir := ""
-		if ie.Ordering == pg.SortByDir_SORTBY_DESC {
-			dir = " DESC"
-		}
-		keys = append(keys, col.Name+strings.ToLower(dir))
-		sqlKeys = append(sqlKeys, quote(col.Name)+dir)
-		nums = append(nums, col.Num)
+		keys = append(keys, col.Name)
+		idx.Columns = append(idx.Columns, col.Num)
+		idx.Desc = append(idx.Desc, ie.Ordering == pg.SortByDir_SORTBY_DESC)
 	}
+	if is.WhereClause != nil {
+		idx.Predicate = deparseExpr(is.WhereClause)
+	}
+	name := is.Idxname
 	if name == "" {
-		name = rel.Name + "_" + strings.Join(plainKeys(keys), "_") + "_idx"
-		if is.Unique {
-			name = rel.Name + "_" + strings.Join(plainKeys(keys), "_") + "_key"
-		}
-	}
-	if _, exists := t.cat.Lookup(rel.Namespace.Name, name, nil); exists {
+		name = t.freeRelationName(rel.Namespace, rel.Name+"_"+strings.Join(keys, "_")+"_idx")
+	} else if _, exists := t.cat.Lookup(rel.Namespace.Name, name, nil); exists {
 		if is.IfNotExists {
 			return skipped("CREATE INDEX", pgerr.New(pgerr.DuplicateTable, "relation %q already exists, skipping", name)), nil
 		}
 		return nil, pgerr.New(pgerr.DuplicateTable, "relation %q already exists", name)
 	}
-	idx := &catalog.Index{OID: t.allocOID(), Name: name, Unique: is.Unique, Columns: nums,
-		SQLiteName: catalog.SQLiteName(rel.Namespace.Name, name)}
-	idx.Definition = indexDefinition(rel, idx, keys)
-	where := ""
-	if is.WhereClause != nil {
-		s := &scope{items: []*rangeItem{{name: rel.Name, rel: rel, cols: relationCols(rel)}}}
-		w, err := t.boolExpr(s, is.WhereClause, "WHERE")
-		if err != nil {
-			return nil, err
-		}
-		where = " WHERE " + w
-		idx.Definition += " WHERE (" + deparseExpr(is.WhereClause) + ")"
+	idx.Name, idx.OID = name, t.allocOID()
+	idx.SQLiteName = catalog.SQLiteName(rel.Namespace.Name, name)
+	sql, err := t.indexSQL(td, idx, rel.SQLiteName)
+	if err != nil {
+		return nil, err
 	}
 	d := &ddl{}
-	unique := ""
-	if is.Unique {
-		unique = "UNIQUE "
-	}
-	d.add("CREATE %sINDEX %s ON %s (%s)%s", unique, quote(idx.SQLiteName), quote(rel.SQLiteName),
-		strings.Join(sqlKeys, ", "), where)
-	t.relationInsert(d, &catalog.Relation{OID: idx.OID, Namespace: rel.Namespace, Name: name, Kind: catalog.KindIndex,
-		SQLiteName: idx.SQLiteName, OwnedBy: rel.OID})
-	d.add("INSERT INTO _chr2_indexes (oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name) "+
-		"VALUES (%d, %d, %s, %d, 0, %s, %s, %s)", idx.OID, rel.OID, sqltype.QuoteString(name), b2i(is.Unique),
-		sqltype.QuoteString(catalog.FormatAttnums(nums)), sqltype.QuoteString(idx.Definition),
-		sqltype.QuoteString(idx.SQLiteName))
+	d.add("%s", sql)
+	t.indexInsert(d, td, idx)
 	return t.finishDDL(d, "CREATE INDEX"), nil
 }
 
-func plainKeys(keys []string) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = strings.TrimSuffix(k, " desc")
+// freeRelationName returns base, or base with the smallest numeric suffix
+// that no relation in nsp uses, as PostgreSQL names implicit objects.
+func (t *translator) freeRelationName(nsp *catalog.Namespace, base string) string {
+	if len(base) > 63 {
+		base = base[:63]
 	}
-	return out
+	name := base
+	for i := 1; ; i++ {
+		if _, exists := t.cat.Lookup(nsp.Name, name, nil); !exists {
+			return name
+		}
+		name = base + strconv.Itoa(i)
+	}
 }
 
 func (t *translator) createSequence(cs *pg.CreateSeqStmt) (*Plan, error) {

@@ -332,4 +332,3 @@ func (t *translator) joinUsing(s *scope, left, right []*rangeItem, cols []string
 	}
 	return strings.Join(conds, " AND "), nil
 }
-

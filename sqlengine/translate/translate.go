@@ -102,6 +102,9 @@ type translator struct {
 	nextOID uint32
 	// aliasSeq numbers generated SQLite aliases.
 	aliasSeq int
+	// overrides replaces catalog relations while rendering definitions that
+	// name a relation this statement renames.
+	overrides map[uint32]*catalog.Relation
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
@@ -157,6 +160,10 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 	case *pg.Node_VariableShowStmt:
 		return &Plan{Kind: KindShow, Tag: "SHOW", Show: &ShowOp{Name: strings.ToLower(n.VariableShowStmt.Name)},
 			Columns: []Column{{Name: strings.ToLower(n.VariableShowStmt.Name), Type: pgval.TextOID, TypMod: -1}}}, nil
+	case *pg.Node_AlterTableStmt:
+		return t.alterTable(n.AlterTableStmt)
+	case *pg.Node_RenameStmt:
+		return t.rename(n.RenameStmt)
 	case *pg.Node_DiscardStmt:
 		return &Plan{Kind: KindNoop, Tag: "DISCARD ALL"}, nil
 	}
