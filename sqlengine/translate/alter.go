@@ -36,12 +36,12 @@ type alterState struct {
 	td      *tableDef
 	orig    *catalog.Relation
 	rebuild bool
-	native  []string         // in-place SQLite statements, when no rebuild is needed
-	post    []string         // statements after the native ones (fill new columns)
+	native  []string // in-place SQLite statements, when no rebuild is needed
+	post    []string // statements after the native ones (fill new columns)
 	// postRebuild are statements after a rebuild (sequence positions).
 	postRebuild []string
-	src     map[int16]string // rebuild: final attnum → value computed from the old row "o"
-	notices []*pgerr.Error
+	src         map[int16]string // rebuild: final attnum → value computed from the old row "o"
+	notices     []*pgerr.Error
 	// dropSeqs are sequences owned by dropped columns; dropDesc the
 	// attnums whose comments go with them.
 	dropSeqs []uint32
