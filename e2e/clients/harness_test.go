@@ -265,8 +265,3 @@ func sqlStateOf(err error) string {
 	}
 	return ""
 }
-
-// lines trims and splits tool output for readable comparisons.
-func lines(s string) []string {
-	return strings.Split(strings.TrimRight(s, "\n"), "\n")
-}

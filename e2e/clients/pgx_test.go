@@ -31,20 +31,19 @@ const typedSelect = `SELECT id, i2, i4, f4, f8, b, t, by, u, ts, d, n, j FROM ty
 var typedOIDs = []uint32{20, 21, 23, 700, 701, 16, 25, 17, 2950, 1184, 1082, 1700, 3802}
 
 type typedRow struct {
-	ID  int64
-	I2  int16
-	I4  int32
-	F4  float32
-	F8  float64
-	B   bool
-	T   string
-	By  []byte
-	U   pgtype.UUID
-	Ts  time.Time
-	D   time.Time
-	N   pgtype.Numeric
-	J   map[string]any
-	raw []any
+	ID int64
+	I2 int16
+	I4 int32
+	F4 float32
+	F8 float64
+	B  bool
+	T  string
+	By []byte
+	U  pgtype.UUID
+	Ts time.Time
+	D  time.Time
+	N  pgtype.Numeric
+	J  map[string]any
 }
 
 func sampleTyped() typedRow {

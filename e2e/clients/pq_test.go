@@ -151,7 +151,8 @@ func rollbackAndErrors(t *testing.T, db *sql.DB, table string) {
 	}
 }
 
-// libpqCopyIn uses lib/pq's COPY … FROM STDIN (text format) in a transaction.
+// libpqCopyIn uses lib/pq's COPY … FROM STDIN (a prepared COPY statement fed
+// row by row, text format) in a transaction.
 func libpqCopyIn(t *testing.T, db *sql.DB) {
 	ctx := testCtx(t)
 	mustExec(t, db, "CREATE TABLE measurements(sensor text NOT NULL, at timestamptz NOT NULL, value float8, note text)")
@@ -159,7 +160,7 @@ func libpqCopyIn(t *testing.T, db *sql.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("measurements", "sensor", "at", "value", "note"))
+	stmt, err := tx.PrepareContext(ctx, "COPY measurements (sensor, at, value, note) FROM STDIN")
 	if err != nil {
 		t.Fatalf("prepare COPY: %v", err)
 	}
