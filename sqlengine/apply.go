@@ -49,6 +49,7 @@ func (w *Writer) Apply(entries []LogEntry) error {
 			return w.halted
 		}
 	}
+	w.answerCommittedLocked()
 	w.tryFinalizeLocked()
 	w.admitNextLocked()
 	return w.halted

@@ -25,7 +25,7 @@ var ErrWrongTerm = ErrNotLeader
 // in exactly term (the fencing token of outbox transitions). It returns the
 // rows affected per statement once the entry committed and applied.
 func (e *Engine) ExecInternal(ctx context.Context, term uint64, kind entry.Kind, stmts []InternalStmt) ([]int64, error) {
-	tx, err := e.writer.Begin(ctx, true)
+	tx, err := e.writer.Begin(ctx, true, false)
 	if err != nil {
 		return nil, err
 	}

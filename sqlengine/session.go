@@ -186,7 +186,7 @@ func (s *session) writeTxn(ctx context.Context) (*Txn, error) {
 	if s.tx != nil {
 		return s.tx, nil
 	}
-	tx, err := s.e.writer.Begin(ctx, false)
+	tx, err := s.e.writer.Begin(ctx, false, s.inBlock())
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,15 @@ type Txn struct {
 	seq      uint64
 	rec      txRecord
 	internal bool
-	kind     entry.Kind
-	aborted  error
-	idle     *time.Timer
-	scratch  uint32
-	cat      *catalog.Catalog // the transaction's own catalog after DDL
+	// interactive transactions (explicit blocks) start in a fresh epoch.
+	interactive bool
+	kind        entry.Kind
+	aborted     error
+	idle        *time.Timer
+	scratch     uint32
+	cat         *catalog.Catalog // the transaction's own catalog after DDL
+	schema      bool             // the transaction changed the schema
+	effects     bool             // the transaction inserted effects
 }
 
 // Term is the leader term the transaction executes in (its fencing token).
@@ -103,11 +107,11 @@ func (tx *Txn) Exec(ctx context.Context, rec stmtRecord, record bool, collect fu
 		rec.Digest = res.digest
 		tx.rec.Stmts = append(tx.rec.Stmts, rec)
 		if rec.Flags&flagEffects != 0 {
-			tx.ep.effects = true
+			tx.ep.effects, tx.effects = true, true
 		}
 	}
 	if rec.Flags&flagSchemaChange != 0 {
-		tx.ep.schema = true
+		tx.ep.schema, tx.schema = true, true
 		cat, err := catalog.Load(w.conn)
 		if err != nil {
 			w.haltLocked(fmt.Errorf("sqlengine: reload catalog in transaction: %w", err))
@@ -140,7 +144,14 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	if tx.cat != nil {
 		tx.ep.cat = tx.cat
 	}
+	if p != nil && (tx.schema || tx.effects) {
+		// Schema and outbox changes must become visible soon: the catalog
+		// reload and the dispatcher read committed state.
+		p.late = tx.schema
+		tx.ep.draining = true
+	}
 	w.active = nil
+	w.answerCommittedLocked()
 	w.admitNextLocked()
 	w.mu.Unlock()
 	if p == nil {

@@ -57,7 +57,7 @@ func (c *WriterConfig) defaults() {
 		c.MaxEpochTxs = 1024
 	}
 	if c.MaxEpochAge == 0 {
-		c.MaxEpochAge = 20 * time.Millisecond
+		c.MaxEpochAge = 10 * time.Millisecond
 	}
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = 10 * time.Second
@@ -72,21 +72,28 @@ func (c *WriterConfig) defaults() {
 // one at a time, so the order in which the leader executes equals log order.
 //
 // On the leader, transactions execute before they are proposed, inside an
-// epoch: one SQLite transaction that holds several client transactions, each
-// in its own savepoint. Steps of a leader transaction:
+// epoch: one SQLite transaction that holds many client transactions, each in
+// its own savepoint. Steps of a leader transaction:
 //
 //  1. Begin waits for admission: leader, caught up to the term's first
-//     index, no other transaction active, epoch not closing.
+//     index, no other transaction active, epoch not draining. An
+//     interactive transaction (an explicit BEGIN … COMMIT block, which may
+//     wait on its client) starts only in a fresh epoch, so readers never
+//     wait behind a slow client.
 //  2. Statements execute on the write connection; write statements are
 //     recorded with the digest of their results.
 //  3. Commit releases the savepoint, queues the entry for the proposer (one
 //     goroutine, so log order equals execution order) and admits the next
-//     transaction; the client waits.
-//  4. When no transaction waits (or the epoch is full), the epoch closes.
-//     Apply marks each of the epoch's entries committed as the log commits
-//     them; when all are, the epoch's SQLite transaction commits with the
-//     applied index, and every waiting client is answered.
-//  5. A foreign entry, a failed proposal or a lost leadership aborts the
+//     transaction at once: execution overlaps the log's fsync.
+//  4. Apply marks each entry committed as the log commits it, and its client
+//     is answered then: the entry is durable on a majority (G1) and the
+//     write connection already holds its effects.
+//  5. The epoch drains — admits no more, and commits its SQLite transaction
+//     with the applied index once every entry in it committed — when a
+//     reader needs its effects (WaitVisible), an interactive transaction
+//     waits, schema or outbox changes must become visible, it is full, or it
+//     is MaxEpochAge old.
+//  6. A foreign entry, a failed proposal or a lost leadership aborts the
 //     epoch: SQLite rolls back, entries already committed in the log are
 //     re-applied from their log data, the rest fail.
 type Writer struct {
@@ -121,7 +128,7 @@ type Writer struct {
 type epoch struct {
 	pending   []*pending
 	started   time.Time
-	closing   bool
+	draining  bool // admits nothing more; commits once every entry committed
 	failed    bool
 	schema    bool             // a DDL ran in the epoch
 	effects   bool             // an effect was inserted in the epoch
@@ -141,7 +148,19 @@ type pending struct {
 	data      []byte // nil for a marker
 	index     uint64
 	committed bool
-	done      chan error
+	// late: answer the client only when the epoch's SQLite transaction
+	// commits (DDL, whose catalog must be current first).
+	late     bool
+	signaled bool
+	done     chan error
+}
+
+// signal answers the pending's client once.
+func (p *pending) signal(err error) {
+	if !p.signaled {
+		p.signaled = true
+		p.done <- err
+	}
 }
 
 type admission struct {
@@ -231,7 +250,7 @@ func (w *Writer) SetLeadership(leader bool, term, readyIndex uint64) {
 	w.failWaitersLocked(ErrNotLeader)
 	if w.epoch != nil {
 		// Its entries may still commit through the new leader; Apply decides.
-		w.epoch.closing = true
+		w.epoch.draining = true
 		w.tryFinalizeLocked()
 	}
 }
@@ -251,13 +270,13 @@ func (w *Writer) failWaitersLocked(err error) {
 }
 
 // Begin waits until the writer admits a new transaction.
-func (w *Writer) Begin(ctx context.Context, internal bool) (*Txn, error) {
+func (w *Writer) Begin(ctx context.Context, internal, interactive bool) (*Txn, error) {
 	w.mu.Lock()
 	if err := w.usableLocked(); err != nil {
 		w.mu.Unlock()
 		return nil, err
 	}
-	tx := &Txn{w: w, internal: internal}
+	tx := &Txn{w: w, internal: internal, interactive: interactive}
 	a := &admission{ch: make(chan error, 1), tx: tx}
 	w.waiters = append(w.waiters, a)
 	w.admitNextLocked()
@@ -308,12 +327,10 @@ func (w *Writer) usableLocked() error {
 	return nil
 }
 
-// admitNextLocked admits the next waiter or closes the epoch when none waits.
+// admitNextLocked admits the next waiter, draining the epoch first when the
+// waiter needs a fresh one.
 func (w *Writer) admitNextLocked() {
 	if w.active != nil || w.halted != nil || w.closed {
-		return
-	}
-	if w.epoch != nil && w.epoch.closing {
 		return
 	}
 	if !w.leader {
@@ -323,11 +340,16 @@ func (w *Writer) admitNextLocked() {
 	if w.applied < w.readyIndex || (w.epoch == nil && w.visible != w.applied) {
 		return // Apply calls back once caught up.
 	}
-	if len(w.waiters) == 0 || w.epochFullLocked() {
-		if w.epoch != nil {
-			w.epoch.closing = true
-			w.tryFinalizeLocked()
+	if e := w.epoch; e != nil {
+		if !e.draining && (w.epochFullLocked() || (len(w.waiters) > 0 && w.waiters[0].tx.interactive)) {
+			e.draining = true
 		}
+		if e.draining {
+			w.tryFinalizeLocked()
+			return
+		}
+	}
+	if len(w.waiters) == 0 {
 		return
 	}
 	a := w.waiters[0]
@@ -338,6 +360,17 @@ func (w *Writer) admitNextLocked() {
 		return
 	}
 	a.ch <- nil
+}
+
+// drainLocked asks the open epoch to commit as soon as it can.
+func (w *Writer) drainLocked() {
+	if w.closed || w.halted != nil {
+		return
+	}
+	if w.epoch != nil && !w.epoch.draining {
+		w.epoch.draining = true
+		w.tryFinalizeLocked()
+	}
 }
 
 func (w *Writer) epochFullLocked() bool {
@@ -351,7 +384,15 @@ func (w *Writer) startTxLocked(tx *Txn) error {
 		if err := w.conn.execScript(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return err
 		}
-		w.epoch = &epoch{started: time.Now(), openedAt: w.visible, visibleBT: w.appliedBT}
+		e := &epoch{started: time.Now(), openedAt: w.visible, visibleBT: w.appliedBT}
+		w.epoch = e
+		time.AfterFunc(w.cfg.MaxEpochAge, func() {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if w.epoch == e {
+				w.drainLocked()
+			}
+		})
 	}
 	if err := w.conn.execScript(ctx, `SAVEPOINT "chr2_tx"`); err != nil {
 		return err
@@ -427,19 +468,19 @@ func (w *Writer) abortEpochLocked(cause error) {
 	}
 	for _, p := range e.pending {
 		if p.committed {
-			p.done <- nil
+			p.signal(nil)
 		} else {
-			p.done <- cause
+			p.signal(cause)
 		}
 	}
 	w.failWaitersLocked(cause)
 }
 
-// tryFinalizeLocked commits the epoch once it is closing, no transaction is
-// active and the log committed all its entries.
+// tryFinalizeLocked commits the epoch's SQLite transaction once it is
+// draining, no transaction is active and the log committed all its entries.
 func (w *Writer) tryFinalizeLocked() {
 	e := w.epoch
-	if e == nil || !e.closing || w.active != nil {
+	if e == nil || !e.draining || w.active != nil || w.closed {
 		return
 	}
 	for _, p := range e.pending {
@@ -464,12 +505,29 @@ func (w *Writer) tryFinalizeLocked() {
 	}
 	w.advanceVisibleLocked(w.applied)
 	for _, p := range e.pending {
-		p.done <- nil
+		p.signal(nil)
 	}
 	if e.effects && w.onEffect != nil {
 		w.onEffect()
 	}
 	w.admitNextLocked()
+}
+
+// answerCommittedLocked answers the clients whose entries the log committed
+// and the read-only markers behind them; DDL waits for the epoch commit.
+func (w *Writer) answerCommittedLocked() {
+	e := w.epoch
+	if e == nil {
+		return
+	}
+	for _, p := range e.pending {
+		if p.data != nil && !p.committed {
+			return // later entries and markers depend on this one
+		}
+		if !p.late {
+			p.signal(nil)
+		}
+	}
 }
 
 func (w *Writer) writeMetaLocked(ctx context.Context) error {
@@ -511,7 +569,7 @@ func (w *Writer) haltLocked(err error) {
 	w.cfg.Logger.Error("writer: halted", zap.Error(err))
 	if w.epoch != nil {
 		for _, p := range w.epoch.pending {
-			p.done <- w.halted
+			p.signal(w.halted)
 		}
 		w.epoch.failed = true
 		w.epoch = nil
@@ -538,6 +596,13 @@ func (w *Writer) WaitVisible(ctx context.Context, index uint64) error {
 		if w.visible >= index {
 			w.mu.Unlock()
 			return nil
+		}
+		if w.applied >= index {
+			w.drainLocked() // a reader needs what the open epoch holds
+			if w.visible >= index {
+				w.mu.Unlock()
+				return nil
+			}
 		}
 		ch := w.visibleCh
 		w.mu.Unlock()
