@@ -33,7 +33,10 @@ CREATE TABLE chr2.effects (
     created_at      timestamptz NOT NULL DEFAULT now(),
     claimed_at      timestamptz,
     next_attempt_at timestamptz,
-    delivered_at    timestamptz
+    delivered_at    timestamptz,
+    -- Webhook bodies stay small (Standard Webhooks); a larger payload is
+    -- refused at INSERT with 54000, never at delivery time.
+    CONSTRAINT effects_payload_size CHECK (octet_length(payload::text) <= 262144)
 );
 
 CREATE INDEX effects_status_due ON chr2.effects (status, next_attempt_at);

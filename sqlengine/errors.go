@@ -183,6 +183,9 @@ func checkError(msg string) error {
 		parts := strings.Split(name, "$")
 		n := parts[len(parts)-1]
 		return pgerr.New(pgerr.StringDataRightTruncation, "value too long for type character varying(%s)", n)
+	case name == "effects_payload_size":
+		return pgerr.New(pgerr.ProgramLimitExceeded, "effect payload exceeds 262144 bytes").
+			WithHint("Keep webhook bodies small: store the data in a table and send its key.")
 	case strings.HasPrefix(name, "chr2_range$"):
 		parts := strings.Split(name, "$")
 		return pgerr.New(pgerr.NumericValueOutOfRange, "%s out of range", parts[len(parts)-1])

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chr2sql/chr2sql/entry"
+	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 )
 
@@ -135,6 +136,13 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		return clientError(ErrNotLeader)
 	}
 	tx.stopIdle()
+	if size := tx.recordBytes(); size > w.cfg.MaxEntryBytes {
+		w.abortActiveLocked(errRolledBack)
+		w.admitNextLocked()
+		w.mu.Unlock()
+		return pgerr.New(pgerr.ProgramLimitExceeded, "transaction too large: its log entry would be %d bytes, the limit is %d",
+			size, w.cfg.MaxEntryBytes).WithHint("Split the work into smaller transactions.")
+	}
 	if err := w.conn.execScript(ctx, `RELEASE "chr2_tx"`); err != nil {
 		w.haltLocked(fmt.Errorf("sqlengine: release transaction: %w", err))
 		w.mu.Unlock()
@@ -158,6 +166,28 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		return nil
 	}
 	return tx.wait(ctx, p)
+}
+
+// recordBytes estimates the encoded size of the transaction's entry.
+func (tx *Txn) recordBytes() int {
+	n := 64
+	for _, st := range tx.rec.Stmts {
+		n += 16
+		for _, step := range st.Steps {
+			n += len(step.SQL) + 8
+			for _, a := range step.Args {
+				switch x := a.(type) {
+				case string:
+					n += len(x) + 4
+				case []byte:
+					n += len(x) + 4
+				default:
+					n += 10
+				}
+			}
+		}
+	}
+	return n
 }
 
 // pendingLocked queues the transaction's entry, or a marker for a read-only

@@ -43,7 +43,9 @@ type WriterConfig struct {
 	MaxEpochAge time.Duration
 	// AdmissionTimeout bounds the wait for the write lock.
 	AdmissionTimeout time.Duration
-	Logger           *zap.Logger
+	// MaxEntryBytes bounds one transaction's log entry (54000 beyond).
+	MaxEntryBytes int
+	Logger        *zap.Logger
 }
 
 func (c *WriterConfig) defaults() {
@@ -61,6 +63,9 @@ func (c *WriterConfig) defaults() {
 	}
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = 10 * time.Second
+	}
+	if c.MaxEntryBytes == 0 {
+		c.MaxEntryBytes = 32 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

@@ -1,9 +1,13 @@
 package sqlengine
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chr2sql/chr2sql/entry"
 	"github.com/chr2sql/chr2sql/pgerr"
 )
 
@@ -151,5 +155,83 @@ func TestDeposedLeaderEntryCommitsLater(t *testing.T) {
 	if err := firstErr(<-w); err != nil {
 		t.Fatalf("write that committed reported %v", err)
 	}
+	c.waitConverged(t)
+}
+
+// A follower whose apply produces a different result than the leader
+// observed halts and names the index (G3).
+func TestDigestMismatchHaltsNamingIndex(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	must(t, s, `INSERT INTO t VALUES (1, 'a')`)
+	c.waitConverged(t)
+	// Corrupt the follower's state behind the log's back, then replicate a
+	// statement whose result depends on it.
+	if err := c.follower.writer.conn.execScript(context.Background(), `UPDATE "t" SET "v" = 'tampered'`); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s, `UPDATE t SET v = v || '!' RETURNING v`)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.follower.Halted() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("follower did not halt on a digest mismatch")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.log.mu.Lock()
+	last := len(c.log.entries)
+	c.log.mu.Unlock()
+	if msg := c.follower.Halted().Error(); !strings.Contains(msg, fmt.Sprintf("divergence at index %d", last)) {
+		t.Fatalf("halt error does not name index %d: %s", last, msg)
+	}
+}
+
+// Block time never goes backwards, whatever a new leader's clock says (G4):
+// a leader whose clock is behind the last entry's block time stamps its
+// transactions after it.
+func TestBlockTimeNeverGoesBackwards(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, at timestamptz)`)
+	future := time.Now().Add(time.Hour).UTC()
+	// An entry from a leader whose clock ran an hour ahead.
+	body := encodeTxs([]txRecord{{BlockTime: future.UnixMicro(), Seed: 1, Stmts: nil}})
+	c.log.mu.Lock()
+	c.log.entries = append(c.log.entries, LogEntry{Index: uint64(len(c.log.entries) + 1), Term: 1,
+		Data: entry.Encode(entry.Header{Kind: entry.KindTxn, BlockTime: future.UnixMicro(), ProposerID: 9, ProposalSeq: 1, Term: 1}, body)})
+	c.log.mu.Unlock()
+	c.log.kick()
+	c.waitConverged(t)
+	c.leader.SetLeadership(false, 2, 0)
+	c.log.mu.Lock()
+	c.log.term = 2
+	c.log.mu.Unlock()
+	c.follower.SetLeadership(true, 2, c.log.appendEmpty())
+	s2 := newSession(t, c.follower)
+	must(t, s2, `INSERT INTO t VALUES (1, now())`)
+	r := must(t, s2, `SELECT at > $1 FROM t`, future)
+	if rowsText(r.rows) != "t" {
+		t.Fatalf("new leader stamped %v, not after the previous block time %v", r.rows, future)
+	}
+	c.leader, c.follower = c.follower, c.leader
+	c.waitConverged(t)
+}
+
+// A transaction whose entry would exceed the limit is refused with 54000
+// and changes nothing.
+func TestOversizedTransactionRefused(t *testing.T) {
+	c := newTestCluster(t)
+	c.leader.writer.cfg.MaxEntryBytes = 4096
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	big := strings.Repeat("x", 8192)
+	if code := fails(t, s, `INSERT INTO t VALUES (1, $1)`, big); code != pgerr.ProgramLimitExceeded {
+		t.Fatalf("oversized entry: SQLSTATE %s", code)
+	}
+	if r := must(t, s, `SELECT count(*) FROM t`); rowsText(r.rows) != "0" {
+		t.Fatalf("refused transaction left rows: %v", r.rows)
+	}
+	must(t, s, `INSERT INTO t VALUES (2, 'small')`)
 	c.waitConverged(t)
 }
