@@ -7,16 +7,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 )
 
 // startReference starts a throw-away PostgreSQL 15 or skips when the server
 // binaries are not installed (.ci/run installs postgresql-15).
 func startReference(t *testing.T) *Postgres {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	pg, err := StartPostgres(ctx, DefaultPGBin)
+	pg, err := StartPostgres(DefaultPGBin)
 	if err != nil {
 		if _, statErr := os.Stat(filepath.Join(DefaultPGBin, "initdb")); statErr != nil {
 			t.Skipf("PostgreSQL 15 server not installed (.ci/run installs postgresql-15): %v", err)

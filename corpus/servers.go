@@ -35,7 +35,7 @@ type Postgres struct {
 // StartPostgres initialises a cluster in a temporary directory and starts
 // it on a free loopback port. As root, initdb and the server run as the
 // "postgres" user (PostgreSQL refuses to run as root).
-func StartPostgres(ctx context.Context, binDir string) (*Postgres, error) {
+func StartPostgres(binDir string) (*Postgres, error) {
 	if _, err := os.Stat(filepath.Join(binDir, "initdb")); err != nil {
 		return nil, fmt.Errorf("%w in %s: %v", ErrNoPostgres, binDir, err)
 	}
@@ -43,7 +43,9 @@ func StartPostgres(ctx context.Context, binDir string) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	asUser := func(name string, args ...string) *exec.Cmd { return exec.CommandContext(ctx, name, args...) }
+	// No context: the server must stay stoppable after the caller's own
+	// context has ended; pg_ctl -w bounds its own waits.
+	asUser := exec.Command
 	if os.Geteuid() == 0 {
 		pgUser, err := user.Lookup("postgres")
 		if err != nil {
@@ -53,7 +55,7 @@ func StartPostgres(ctx context.Context, binDir string) (*Postgres, error) {
 			return nil, err
 		}
 		asUser = func(name string, args ...string) *exec.Cmd {
-			return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+			return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
 		}
 	}
 	data := filepath.Join(dir, "data")

@@ -54,7 +54,7 @@ func run() error {
 	}
 	pg := corpus.ExistingPostgres(*pgURL)
 	if *pgURL == "" {
-		if pg, err = corpus.StartPostgres(ctx, *pgBin); err != nil {
+		if pg, err = corpus.StartPostgres(*pgBin); err != nil {
 			return err
 		}
 		defer pg.Stop()
