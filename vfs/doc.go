@@ -12,14 +12,20 @@
 //     failed Sync promises nothing about any earlier write either: callers
 //     must treat it as fatal and never retry (a retried fsync can report
 //     success for pages the kernel already dropped).
-//  2. A directory entry (a created, renamed or removed name) is durable only
+//  2. File.Datasync (fdatasync) gives the same promise for the file's data
+//     and size, and the same failure rule; it may leave metadata that
+//     reading the data does not need (timestamps) unsynced. That is what
+//     makes it cheaper than Sync when overwriting already-allocated blocks
+//     in place: no journal commit for the inode. Where the platform has no
+//     fdatasync, OS falls back to fsync.
+//  3. A directory entry (a created, renamed or removed name) is durable only
 //     after SyncDir of the directory that holds it returned nil. Callers
 //     that rely on a name surviving a crash call SyncDir themselves; they do
 //     not rely on any implementation doing it for them.
-//  3. Rename replaces the target atomically: a reader sees the old or the new
+//  4. Rename replaces the target atomically: a reader sees the old or the new
 //     file, never a mix. Directories cannot be renamed through this seam.
-//  4. Errors for missing files satisfy errors.Is(err, fs.ErrNotExist).
-//  5. ReadDir returns the names directly inside a directory, sorted.
+//  5. Errors for missing files satisfy errors.Is(err, fs.ErrNotExist).
+//  6. ReadDir returns the names directly inside a directory, sorted.
 //
 // OS is the real implementation on the operating system's files. Beyond the
 // contract above, OS also fsyncs the parent directory after Create, Rename and

@@ -27,8 +27,14 @@ func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 			return nil, err
 		}
 	}
-	return f, nil
+	return osFile{f}, nil
 }
+
+// osFile is an *os.File with Datasync.
+type osFile struct{ *os.File }
+
+// Datasync is fdatasync(2) where the platform has it (see datasync_*.go).
+func (f osFile) Datasync() error { return datasync(f.File) }
 
 func (o osFS) Create(name string) (File, error) {
 	return o.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)

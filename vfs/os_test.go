@@ -28,6 +28,12 @@ func TestOSRoundTrip(t *testing.T) {
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.WriteAt([]byte("e"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Datasync(); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.Truncate(4); err != nil {
 		t.Fatal(err)
 	}

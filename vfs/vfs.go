@@ -3,7 +3,6 @@ package vfs
 import (
 	"io"
 	"io/fs"
-	"os"
 )
 
 // File is an open file. Offsets are in bytes from the start of the file.
@@ -14,6 +13,12 @@ type File interface {
 	// Sync makes everything written so far durable (fsync). See the package
 	// contract: a failure is fatal for the caller.
 	Sync() error
+	// Datasync makes everything written so far durable like Sync, including
+	// a changed file size, but may skip metadata that reading the data does
+	// not need (timestamps): fdatasync. On a file whose blocks are already
+	// allocated and whose size does not change it avoids a journal commit.
+	// A failure is fatal for the caller, as for Sync.
+	Datasync() error
 	// Truncate changes the file size; durable only after Sync.
 	Truncate(size int64) error
 	Close() error
@@ -45,5 +50,5 @@ var OS FS = osFS{}
 // Compile-time checks that the OS types satisfy the seam.
 var (
 	_ FS   = osFS{}
-	_ File = (*os.File)(nil)
+	_ File = osFile{}
 )

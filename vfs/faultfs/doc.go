@@ -5,7 +5,10 @@
 //
 //  1. Every file has visible contents and durable contents. Write, WriteAt
 //     and Truncate change the visible contents and are remembered as pending
-//     operations; File.Sync copies visible to durable and forgets them.
+//     operations; File.Sync applies them to the durable contents and forgets
+//     them. File.Datasync is modelled exactly like Sync (data and size become
+//     durable); it is a separate Op only for fault injection and counting
+//     (Calls), so tests can tell which one a caller used.
 //  2. The namespace (which path names which file or directory) also has a
 //     visible and a durable version. Create, Rename, Remove and MkdirAll
 //     change the visible version; SyncDir(d) copies the entries directly in d
@@ -25,6 +28,11 @@
 //     that died between two steps. Crash or CrashTorn revive the FS.
 //  6. FlipBit flips one bit in both the visible and the durable contents
 //     (media corruption that survives a crash).
+//
+// Contents are stored in 64 KiB pages and a page never written with a
+// non-zero byte is not allocated, so zero-filled (preallocated) files of tens
+// of MiB cost almost no memory and Sync costs the size of the pending writes,
+// not of the file.
 //
 // Every random choice comes from the seed given to New, so a failing test
 // replays exactly.

@@ -37,6 +37,7 @@ const (
 	OpTruncate
 	OpMkdir
 	OpRead
+	OpDatasync // File.Datasync; a Fault on OpSync does not match it
 )
 
 // Fault describes an injected failure.
@@ -67,14 +68,27 @@ const (
 type pendingOp struct {
 	kind opKind
 	off  int64
-	data []byte
-	size int64
+	data []byte // written bytes; nil for a write of n zero bytes
+	n    int64  // length of the write
+	size int64  // new size of a truncate
 }
 
+// writeOp records a write of p at off; all-zero writes keep no copy, so
+// zero-filling a large file costs no memory.
+func writeOp(p []byte, off int64) pendingOp {
+	op := pendingOp{kind: kindWrite, off: off, n: int64(len(p))}
+	if !allZero(p) {
+		op.data = clone(p)
+	}
+	return op
+}
+
+// node is a file or directory. For a file, durable plus every pending op
+// applied in order equals data.
 type node struct {
 	dir     bool
-	data    []byte
-	durable []byte
+	data    content
+	durable content
 	pending []pendingOp
 	modTime time.Time
 }
@@ -90,6 +104,7 @@ type FS struct {
 	mutOps  int
 	crashAt int // -1: no crash point
 	dead    bool
+	calls   map[Op]int
 }
 
 var _ vfs.FS = (*FS)(nil)
@@ -102,6 +117,7 @@ func New(seed int64) *FS {
 		cur:     map[string]*node{},
 		dur:     map[string]*node{},
 		crashAt: -1,
+		calls:   map[Op]int{},
 	}
 	for _, root := range []string{"/", "."} {
 		n := &node{dir: true}
@@ -141,6 +157,14 @@ func (f *FS) Dead() bool {
 	return f.dead
 }
 
+// Calls is the number of times op was attempted on the file system since
+// New, counted before injected faults fire (reads included: OpRead).
+func (f *FS) Calls(op Op) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
 // MutatingOps is the number of mutating operations performed so far.
 func (f *FS) MutatingOps() int {
 	f.mu.Lock()
@@ -175,7 +199,7 @@ func (f *FS) crash(torn bool) {
 		}
 		seen[n] = true
 		n.data = f.surviving(n, torn)
-		n.durable = clone(n.data)
+		n.durable = n.data.clone()
 		n.pending = nil
 	}
 	// Unreachable files lose their pending state too (they are gone).
@@ -208,51 +232,42 @@ func (f *FS) reachableDurable(p string) bool {
 	return true
 }
 
-func (f *FS) surviving(n *node, torn bool) []byte {
-	out := clone(n.durable)
+func (f *FS) surviving(n *node, torn bool) content {
+	out := n.durable.clone()
 	if !torn || len(n.pending) == 0 {
 		return out
 	}
 	keep := f.rng.Intn(len(n.pending) + 1)
 	for i := 0; i < keep && i < len(n.pending); i++ {
-		out = applyOp(out, n.pending[i])
+		out.apply(n.pending[i])
 	}
 	if keep < len(n.pending) && n.pending[keep].kind == kindWrite {
 		op := n.pending[keep]
-		cut := f.rng.Intn(len(op.data) + 1)
-		part := clone(op.data[:cut])
+		cut := int64(f.rng.Intn(int(op.n) + 1))
+		part := pendingOp{kind: kindWrite, off: op.off, n: cut}
+		if op.data != nil {
+			part.data = clone(op.data[:cut])
+		}
 		switch f.rng.Intn(3) {
 		case 1:
-			clear(part)
+			part.data = nil
 		case 2:
-			f.rng.Read(part)
+			part.data = make([]byte, cut)
+			f.rng.Read(part.data)
 		}
-		out = applyOp(out, pendingOp{kind: kindWrite, off: op.off, data: part})
+		out.apply(part)
 	}
 	return out
 }
 
-func applyOp(b []byte, op pendingOp) []byte {
+// apply performs one pending operation on c.
+func (c *content) apply(op pendingOp) {
 	switch op.kind {
 	case kindTruncate:
-		return resize(b, op.size)
+		c.truncate(op.size)
 	default:
-		end := op.off + int64(len(op.data))
-		if end > int64(len(b)) {
-			b = resize(b, end)
-		}
-		copy(b[op.off:], op.data)
-		return b
+		c.write(op.off, op.n, op.data)
 	}
-}
-
-func resize(b []byte, size int64) []byte {
-	if size <= int64(len(b)) {
-		return b[:size:size]
-	}
-	nb := make([]byte, size)
-	copy(nb, b)
-	return nb
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -268,12 +283,12 @@ func (f *FS) FlipBit(name string, off int64, bit uint) error {
 	if !ok || n.dir {
 		return pathErr("flipbit", name, fs.ErrNotExist)
 	}
-	if off < 0 || off >= int64(len(n.data)) || bit > 7 {
+	if off < 0 || off >= n.data.size || bit > 7 {
 		return pathErr("flipbit", name, fs.ErrInvalid)
 	}
-	n.data[off] ^= 1 << bit
-	if off < int64(len(n.durable)) {
-		n.durable[off] ^= 1 << bit
+	n.data.flip(off, bit)
+	if off < n.durable.size {
+		n.durable.flip(off, bit)
 	}
 	return nil
 }
@@ -285,6 +300,7 @@ func (f *FS) check(op Op, name string, mutating bool) (*Fault, error) {
 	if f.dead {
 		return nil, ErrCrashed
 	}
+	f.calls[op]++
 	if mutating {
 		if f.crashAt >= 0 && f.mutOps >= f.crashAt {
 			f.dead = true
@@ -369,8 +385,8 @@ func (f *FS) OpenFile(name string, flag int, _ fs.FileMode) (vfs.File, error) {
 		}
 		n = &node{modTime: time.Unix(0, 0)}
 		f.cur[p] = n
-	case flag&os.O_TRUNC != 0 && len(n.data) > 0:
-		n.data = n.data[:0:0]
+	case flag&os.O_TRUNC != 0 && n.data.size > 0:
+		n.data.truncate(0)
 		n.pending = append(n.pending, pendingOp{kind: kindTruncate, size: 0})
 	}
 	return &file{fs: f, path: p, n: n, gen: f.gen, flag: flag}, nil
@@ -400,7 +416,7 @@ func (f *FS) ReadFile(name string) ([]byte, error) {
 	if n.dir {
 		return nil, pathErr("read", name, fs.ErrInvalid)
 	}
-	return clone(n.data), nil
+	return n.data.bytes(), nil
 }
 
 // Rename implements vfs.FS. Directories cannot be renamed.
@@ -529,7 +545,7 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	if !ok {
 		return nil, pathErr("stat", name, fs.ErrNotExist)
 	}
-	return fileInfo{name: filepath.Base(p), size: int64(len(n.data)), dir: n.dir}, nil
+	return fileInfo{name: filepath.Base(p), size: n.data.size, dir: n.dir}, nil
 }
 
 // Truncate implements vfs.FS.
@@ -555,7 +571,7 @@ func (f *FS) truncateNode(n *node, p string, size int64) error {
 	if size < 0 {
 		return pathErr("truncate", p, fs.ErrInvalid)
 	}
-	n.data = resize(n.data, size)
+	n.data.truncate(size)
 	n.pending = append(n.pending, pendingOp{kind: kindTruncate, size: size})
 	return nil
 }
