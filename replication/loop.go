@@ -201,6 +201,9 @@ func (n *Node) noteRoleChange(prev *raft.BasicStatus) {
 	if wasLeader == isLeader && prev.Term == cur.Term && prev.Lead == cur.Lead {
 		return
 	}
+	if cur.Lead != prev.Lead && cur.Lead != 0 {
+		n.leaderChanges.Add(1)
+	}
 	if cur.Term != prev.Term || cur.Lead != prev.Lead {
 		n.log.Info("replication: role change", zap.Uint64("term", cur.Term), zap.Uint64("leader", cur.Lead),
 			zap.String("role", cur.RaftState.String()))

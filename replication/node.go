@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/chr2sql/chr2sql/vfs"
+	"github.com/chr2sql/chr2sql/wal"
 )
 
 // Errors returned to proposers and readers.
@@ -158,6 +159,7 @@ type Node struct {
 	lastSnapIndex atomic.Uint64
 	snapshotting  atomic.Bool
 	removed       atomic.Bool
+	leaderChanges atomic.Uint64
 	knownPeers    sync.Map // id → raft address handed to the transport
 
 	status atomic.Pointer[Status]
@@ -292,6 +294,12 @@ func (n *Node) Stop() {
 	n.cfg.Transport.Close()
 	n.store.close()
 }
+
+// WALStats returns the log's cumulative write counters.
+func (n *Node) WALStats() wal.Stats { return n.store.wal.Stats() }
+
+// LeaderChanges counts the leader changes this node observed.
+func (n *Node) LeaderChanges() uint64 { return n.leaderChanges.Load() }
 
 // Removed reports whether this node applied its own removal from the
 // cluster.

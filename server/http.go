@@ -62,6 +62,7 @@ func (s *Server) ready(st Status) error {
 
 func (s *Server) startHTTP() error {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registerNodeMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.Halted(); err != nil {

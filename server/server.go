@@ -131,7 +131,7 @@ func (s *Server) start() error {
 	s.clusterID = clusterID
 	proxy := &consensusProxy{}
 	s.engine, err = sqlengine.Open(sqlengine.Config{Dir: filepath.Join(cfg.DataDir, "state"), NodeID: cfg.NodeID,
-		Consensus: proxy, Logger: s.log, Writer: cfg.Writer, ServerVersion: "16.4 (chr2sql)"})
+		Consensus: proxy, Logger: s.log, Writer: cfg.Writer, ServerVersion: "16.4 (chr2sql)", Registerer: s.registry})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/chr2sql/chr2sql/pgwire"
@@ -33,6 +34,8 @@ type Config struct {
 	MaxStatementBytes int
 	// MaxResultBytes limits the rows a write transaction buffers (54000).
 	MaxResultBytes int64
+	// Registerer receives the engine's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // Engine is the SQL layer of one node: it implements pgwire.Engine for
@@ -90,6 +93,7 @@ func Open(cfg Config) (*Engine, error) {
 	wcfg.NodeID = cfg.NodeID
 	wcfg.Logger = cfg.Logger
 	e.writer = newWriter(wcfg, cfg.Consensus, wc)
+	e.writer.metrics = newWriterMetrics(cfg.Registerer)
 	if err := e.loadPosition(wc); err != nil {
 		wc.close()
 		return nil, err

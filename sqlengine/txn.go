@@ -216,10 +216,14 @@ func (tx *Txn) pendingLocked() *pending {
 }
 
 func (tx *Txn) wait(ctx context.Context, p *pending) error {
+	start := time.Now()
 	timer := time.NewTimer(tx.w.cfg.CommitTimeout)
 	defer timer.Stop()
 	select {
 	case err := <-p.done:
+		if err == nil && p.data != nil {
+			tx.w.metrics.commitLatency.Observe(time.Since(start).Seconds())
+		}
 		return clientError(err)
 	case <-timer.C:
 		return clientError(ErrAmbiguous)

@@ -125,6 +125,7 @@ type Writer struct {
 	closed     bool
 	visibleCh  chan struct{} // closed when visible advances
 
+	metrics  *writerMetrics
 	proposeQ chan *pending
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -181,6 +182,7 @@ func newWriter(cfg WriterConfig, cons Consensus, conn *sqliteConn) *Writer {
 		conn:      conn,
 		visibleCh: make(chan struct{}),
 		proposeQ:  make(chan *pending, 4*cfg.MaxEpochTxs),
+		metrics:   newWriterMetrics(nil),
 		stop:      make(chan struct{}),
 		seq:       uint64(time.Now().UnixNano()), // distinct from earlier incarnations' sequences
 	}
@@ -453,6 +455,7 @@ func (w *Writer) abortEpochLocked(cause error) {
 		return
 	}
 	e.failed = true
+	w.metrics.epochAborts.Inc()
 	if w.active != nil {
 		w.active.aborted = cause
 		w.active.stopIdle()
@@ -504,6 +507,7 @@ func (w *Writer) tryFinalizeLocked() {
 		return
 	}
 	w.epoch = nil
+	w.metrics.epochTxs.Observe(float64(e.txCount))
 	// The catalog must be current before any client learns of the commit.
 	if e.schema && w.onSchema != nil {
 		w.onSchema(w.conn)
