@@ -169,6 +169,9 @@ func endsFailedBlock(plan *translate.Plan) bool {
 }
 
 func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.Plan, params []any, emit func([]any) error, w pgwire.ResultWriter) (string, error) {
+	if plan.NeedsBlock && !s.inBlock() {
+		return "", pgerr.New(pgerr.NoActiveSQLTransaction, "%s can only be used in transaction blocks", plan.Tag)
+	}
 	switch plan.Kind {
 	case translate.KindTx:
 		if s.forwarding() {

@@ -97,6 +97,7 @@ func (t *translator) createSequence(cs *pg.CreateSeqStmt) (*Plan, error) {
 	}
 	sp := &catalog.Sequence{Increment: 1, Min: 1, Max: math.MaxInt64, Start: 1}
 	startSet := false
+	var ownedBy uint32
 	for _, o := range cs.Options {
 		de := o.GetDefElem()
 		v, ok := defElemInt(de)
@@ -111,7 +112,17 @@ func (t *translator) createSequence(cs *pg.CreateSeqStmt) (*Plan, error) {
 			sp.Start, startSet = v, true
 		case "cycle":
 			sp.Cycle = ok && v != 0 || de.Arg == nil
-		case "cache", "as", "owned_by":
+		case "as":
+			if err := t.sequenceType(sp, de); err != nil {
+				return nil, err
+			}
+		case "owned_by":
+			owner, err := t.sequenceOwner(de)
+			if err != nil {
+				return nil, err
+			}
+			ownedBy = owner
+		case "cache":
 		default:
 			return nil, pgerr.Unsupported("sequence option " + de.Defname)
 		}
@@ -128,7 +139,8 @@ func (t *translator) createSequence(cs *pg.CreateSeqStmt) (*Plan, error) {
 	if !startSet && sp.Increment > 0 {
 		sp.Start = sp.Min
 	}
-	seq := &catalog.Relation{OID: t.allocOID(), Namespace: nsp, Name: name, Kind: catalog.KindSequence, Sequence: sp}
+	seq := &catalog.Relation{OID: t.allocOID(), Namespace: nsp, Name: name, Kind: catalog.KindSequence, Sequence: sp,
+		OwnedBy: ownedBy}
 	d := &ddl{}
 	t.sequenceInsert(d, seq)
 	return t.finishDDL(d, "CREATE SEQUENCE"), nil
@@ -157,6 +169,9 @@ func (t *translator) drop(ds *pg.DropStmt) (*Plan, error) {
 	tag := "DROP " + objectTypeName(ds.RemoveType)
 	d := &ddl{}
 	var notices []*pgerr.Error
+	if ds.RemoveType == pg.ObjectType_OBJECT_TABLE {
+		return t.dropTableStmt(ds, tag)
+	}
 	for _, obj := range ds.Objects {
 		err := t.dropOne(d, ds, obj)
 		if pe, ok := err.(*pgerr.Error); ok && ds.MissingOk && (pe.Code == pgerr.UndefinedTable ||
@@ -198,8 +213,17 @@ func objectTypeName(ot pg.ObjectType) string {
 }
 
 func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
-	if ds.RemoveType == pg.ObjectType_OBJECT_SCHEMA {
+	switch ds.RemoveType {
+	case pg.ObjectType_OBJECT_SCHEMA:
 		return t.dropSchema(d, strVal(obj), ds.Behavior == pg.DropBehavior_DROP_CASCADE)
+	case pg.ObjectType_OBJECT_EXTENSION:
+		if !knownExtensions[strVal(obj)] {
+			return pgerr.New(pgerr.UndefinedObject, "extension %q does not exist", strVal(obj))
+		}
+		return nil
+	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_SEQUENCE, pg.ObjectType_OBJECT_VIEW:
+	default:
+		return pgerr.Unsupported("DROP " + objectTypeName(ds.RemoveType))
 	}
 	list := obj.GetList()
 	if list == nil {
@@ -220,11 +244,6 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 		return pgerr.New(pgerr.UndefinedTable, "%s %q does not exist", what, rv.Relname)
 	}
 	switch ds.RemoveType {
-	case pg.ObjectType_OBJECT_TABLE:
-		if rel.Kind != catalog.KindTable {
-			return pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name).WithHint("Use DROP %s to remove it.", kindWord(rel.Kind))
-		}
-		return t.dropTable(d, rel, ds.Behavior == pg.DropBehavior_DROP_CASCADE)
 	case pg.ObjectType_OBJECT_INDEX:
 		return t.dropIndex(d, rel)
 	case pg.ObjectType_OBJECT_SEQUENCE:
@@ -233,6 +252,12 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 		}
 		d.add("DELETE FROM _chr2_sequences WHERE oid = %d", rel.OID)
 		d.add("DELETE FROM _chr2_relations WHERE oid = %d", rel.OID)
+		return nil
+	case pg.ObjectType_OBJECT_VIEW:
+		if rel.Kind != catalog.KindView || rel.ViewSQL != "" {
+			return pgerr.New(pgerr.WrongObjectType, "%q is not a view", rel.Name).WithHint("Use DROP %s to remove it.", kindWord(rel.Kind))
+		}
+		t.dropView(d, rel)
 		return nil
 	}
 	return pgerr.Unsupported("DROP " + objectTypeName(ds.RemoveType))
@@ -250,29 +275,115 @@ func kindWord(k byte) string {
 	return "TABLE"
 }
 
-func (t *translator) dropTable(d *ddl, rel *catalog.Relation, cascade bool) error {
-	for _, other := range t.cat.Relations() {
-		if other.OID == rel.OID {
-			continue
+// dropTableStmt drops a list of tables together: foreign keys between them
+// do not stand in the way, and CASCADE removes the foreign keys of other
+// tables that reference them (rebuilding those tables, see alter.go).
+func (t *translator) dropTableStmt(ds *pg.DropStmt, tag string) (*Plan, error) {
+	var rels []*catalog.Relation
+	var notices []*pgerr.Error
+	for _, obj := range ds.Objects {
+		rel, err := t.relationByNames(names(obj.GetList().GetItems()))
+		if err != nil {
+			if pe, ok := err.(*pgerr.Error); ok && ds.MissingOk && pe.Code == pgerr.UndefinedTable {
+				notices = append(notices, notice(pe.Code, "table %q does not exist, skipping", strVal(obj.GetList().GetItems()[len(obj.GetList().GetItems())-1])))
+				continue
+			}
+			return nil, err
 		}
-		for _, con := range other.Constraint {
-			if con.Type == catalog.ConForeign && con.RefTable == rel.OID {
-				if cascade {
-					return pgerr.Unsupported("DROP TABLE … CASCADE with dependent foreign keys")
-				}
-				return pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop table %s because other objects depend on it", rel.Name).
-					WithDetail("constraint %s on table %s depends on table %s", con.Name, other.Name, rel.Name).
+		if rel.Kind != catalog.KindTable || catalog.IsSystemSchema(rel.Namespace.Name) {
+			return nil, pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name).WithHint("Use DROP %s to remove it.", kindWord(rel.Kind))
+		}
+		rels = append(rels, rel)
+	}
+	if len(rels) == 0 {
+		return &Plan{Kind: KindWrite, Tag: tag, Notices: notices}, nil
+	}
+	d := &ddl{}
+	more, err := t.dropTables(d, rels, ds.Behavior == pg.DropBehavior_DROP_CASCADE)
+	if err != nil {
+		return nil, err
+	}
+	plan := t.finishDDL(d, tag)
+	plan.Notices = append(notices, more...)
+	return plan, nil
+}
+
+func (t *translator) dropTables(d *ddl, rels []*catalog.Relation, cascade bool) ([]*pgerr.Error, error) {
+	set := map[uint32]*catalog.Relation{}
+	for _, rel := range rels {
+		set[rel.OID] = rel
+	}
+	var notices []*pgerr.Error
+	children := map[uint32][]*catalog.Constraint{}
+	var childOrder []*catalog.Relation
+	for _, rel := range rels {
+		for _, fk := range t.referencedBy(rel) {
+			child := t.constraintTable(fk)
+			if child == nil || set[child.OID] != nil {
+				continue
+			}
+			if !cascade {
+				return nil, pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop table %s because other objects depend on it", rel.Name).
+					WithDetail("constraint %s on table %s depends on table %s", fk.Name, child.Name, rel.Name).
 					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
 			}
+			if children[child.OID] == nil {
+				childOrder = append(childOrder, child)
+			}
+			children[child.OID] = append(children[child.OID], fk)
+			notices = append(notices, notice(pgerr.SuccessfulCompletion, "drop cascades to constraint %s on table %s", fk.Name, child.Name))
 		}
 	}
+	for _, child := range childOrder {
+		if err := t.dropForeignKeys(d, child, children[child.OID]); err != nil {
+			return nil, err
+		}
+	}
+	for _, rel := range truncateOrder(t, rels, set) {
+		t.dropTableRows(d, rel)
+	}
+	return notices, nil
+}
+
+// dropForeignKeys removes foreign keys from a table by rebuilding it.
+func (t *translator) dropForeignKeys(d *ddl, rel *catalog.Relation, fks []*catalog.Constraint) error {
+	td, err := t.loadTableDef(rel)
+	if err != nil {
+		return err
+	}
+	td.dropped = map[string]bool{}
+	st := &alterState{td: td, orig: rel, src: map[int16]string{}, rebuild: true}
+	for _, c := range rel.Columns {
+		st.src[c.Num] = `"o".` + quote(c.Name)
+	}
+	var keep []*catalog.Constraint
+	for _, con := range td.cons {
+		drop := false
+		for _, fk := range fks {
+			drop = drop || fk.OID == con.OID
+		}
+		if !drop {
+			keep = append(keep, con)
+		}
+	}
+	td.cons = keep
+	if err := t.emitRebuild(d, st); err != nil {
+		return err
+	}
+	t.catalogReplace(d, st, "")
+	return nil
+}
+
+// dropTableRows drops one table and its catalog rows.
+func (t *translator) dropTableRows(d *ddl, rel *catalog.Relation) {
 	d.add("DROP TABLE %s", quote(rel.SQLiteName))
 	d.add("DELETE FROM _chr2_attributes WHERE rel = %d", rel.OID)
 	d.add("DELETE FROM _chr2_constraints WHERE rel = %d", rel.OID)
 	d.add("DELETE FROM _chr2_indexes WHERE rel = %d", rel.OID)
+	d.add("DELETE FROM _chr2_descriptions WHERE objoid = %d OR objoid IN (SELECT oid FROM _chr2_relations WHERE owned_by = %d)",
+		rel.OID, rel.OID)
 	d.add("DELETE FROM _chr2_sequences WHERE oid IN (SELECT oid FROM _chr2_relations WHERE owned_by = %d AND kind = 'S')", rel.OID)
 	d.add("DELETE FROM _chr2_relations WHERE oid = %d OR owned_by = %d", rel.OID, rel.OID)
-	return nil
 }
 
 func (t *translator) dropIndex(d *ddl, rel *catalog.Relation) error {
@@ -303,17 +414,30 @@ func (t *translator) dropSchema(d *ddl, name string, cascade bool) error {
 	if nsp.OID == catalog.PublicOID || catalog.IsSystemSchema(name) || name == "chr2" {
 		return pgerr.New(pgerr.InsufficientPrivilege, "cannot drop schema %s", name)
 	}
+	var tables []*catalog.Relation
 	for _, rel := range t.cat.Relations() {
-		if rel.Namespace.OID == nsp.OID {
-			if !cascade {
-				return pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop schema %s because other objects depend on it", name).
-					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+		if rel.Namespace.OID != nsp.OID {
+			continue
+		}
+		if !cascade {
+			return pgerr.New(pgerr.DependentObjectsStillExist, "cannot drop schema %s because other objects depend on it", name).
+				WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+		}
+		switch rel.Kind {
+		case catalog.KindTable:
+			tables = append(tables, rel)
+		case catalog.KindView:
+			t.dropView(d, rel)
+		case catalog.KindSequence:
+			if rel.OwnedBy == 0 {
+				d.add("DELETE FROM _chr2_sequences WHERE oid = %d", rel.OID)
+				d.add("DELETE FROM _chr2_relations WHERE oid = %d", rel.OID)
 			}
-			if rel.Kind == catalog.KindTable {
-				if err := t.dropTable(d, rel, true); err != nil {
-					return err
-				}
-			}
+		}
+	}
+	if len(tables) > 0 {
+		if _, err := t.dropTables(d, tables, true); err != nil {
+			return err
 		}
 	}
 	d.add("DELETE FROM _chr2_namespaces WHERE oid = %d", nsp.OID)

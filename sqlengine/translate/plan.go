@@ -10,15 +10,20 @@ type Kind uint8
 
 // Plan kinds.
 const (
-	KindEmpty    Kind = iota // an empty statement
-	KindQuery                // SQLite steps; the last Rows step returns rows; no side effects
-	KindWrite                // SQLite steps that change state: must go through the log
-	KindTx                   // transaction control, handled by the session
-	KindSet                  // SET / RESET, handled by the session
-	KindShow                 // SHOW, handled by the session
-	KindNoop                 // accepted and ignored with a tag (DISCARD, LISTEN, …)
-	KindCopyFrom             // COPY … FROM STDIN
-	KindCopyTo               // COPY … TO STDOUT
+	KindEmpty      Kind = iota // an empty statement
+	KindQuery                  // SQLite steps; the last Rows step returns rows; no side effects
+	KindWrite                  // SQLite steps that change state: must go through the log
+	KindTx                     // transaction control, handled by the session
+	KindSet                    // SET / RESET, handled by the session
+	KindShow                   // SHOW, handled by the session
+	KindNoop                   // accepted and ignored with a tag (DISCARD, LISTEN, …)
+	KindCopyFrom               // COPY … FROM STDIN
+	KindCopyTo                 // COPY … TO STDOUT
+	KindPrepare                // PREPARE name AS …, handled by the session
+	KindExecute                // EXECUTE name (…), handled by the session
+	KindDeallocate             // DEALLOCATE [PREPARE] name | ALL
+	KindDiscard                // DISCARD ALL | PLANS | SEQUENCES | TEMP
+	KindAdvisory               // SELECT pg_advisory_*(…): the leader's lock table
 )
 
 // Plan is a translated statement.
@@ -49,10 +54,58 @@ type Plan struct {
 	// Notices are sent to the client before the result (IF NOT EXISTS skips).
 	Notices []*pgerr.Error
 
-	Tx   *TxOp
-	Set  *SetOp
-	Show *ShowOp
-	Copy *CopyOp
+	// NeedsBlock is set for statements PostgreSQL refuses outside a
+	// transaction block (LOCK TABLE).
+	NeedsBlock bool
+
+	Tx         *TxOp
+	Set        *SetOp
+	Show       *ShowOp
+	Copy       *CopyOp
+	Prepare    *PrepareOp
+	Execute    *ExecuteOp
+	Deallocate *DeallocateOp
+	Discard    string // ALL, PLANS, SEQUENCES or TEMP
+	Advisory   *AdvisoryOp
+}
+
+// PrepareOp is SQL-level PREPARE.
+type PrepareOp struct {
+	Name   string
+	Query  RawStatement
+	Params []uint32 // declared parameter types
+}
+
+// ExecuteOp is SQL-level EXECUTE; Params are the argument values in
+// PostgreSQL text form (nil for NULL).
+type ExecuteOp struct {
+	Name   string
+	Params []any
+}
+
+// DeallocateOp is DEALLOCATE name, or ALL.
+type DeallocateOp struct {
+	Name string
+	All  bool
+}
+
+// AdvisoryOp is one advisory lock function call.
+type AdvisoryOp struct {
+	Func   string // pg_advisory_lock, pg_try_advisory_xact_lock_shared, …
+	Try    bool
+	Unlock bool
+	All    bool // pg_advisory_unlock_all
+	Shared bool
+	Xact   bool
+	// Args are the key: one bigint, or two integers.
+	Args []AdvisoryArg
+}
+
+// AdvisoryArg is a constant key part or a statement parameter.
+type AdvisoryArg struct {
+	Param int // 1-based parameter number; 0 for a constant
+	Const int64
+	Null  bool
 }
 
 // Step is one SQLite statement.
@@ -120,16 +173,28 @@ type ShowOp struct {
 // CopyOp describes COPY FROM STDIN / TO STDOUT.
 type CopyOp struct {
 	Table     string // SQLite name
+	TableName string // PostgreSQL name (for messages)
 	TableOID  uint32
-	Columns   []Column
-	Format    string // "text", "csv", "binary"
+	Columns   []Column // the columns the data holds, in order
+	Format    string   // "text" or "csv"
 	Delimiter string
 	Null      string
 	Header    bool
 	Quote     string
 	Escape    string
-	// Insert is the INSERT step used per row for COPY FROM (with ?1..?n).
-	Insert *Plan
-	// Query is the SELECT for COPY TO.
+	// ForceNull/ForceNotNull name CSV columns whose quoted/unquoted empty
+	// values are (not) NULL.
+	ForceNull    []string
+	ForceNotNull []string
+	// Defaults are the SQLite expressions that fill the table's other
+	// columns with defaults (COPY FROM), by column name.
+	Defaults []CopyDefault
+	// Query is the SELECT whose rows COPY TO writes.
 	Query *Plan
+}
+
+// CopyDefault is one column COPY FROM fills with its default.
+type CopyDefault struct {
+	Name string
+	SQL  string
 }

@@ -31,7 +31,9 @@ type cte struct {
 
 func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
 	if sel.IntoClause != nil {
-		return nil, pgerr.Unsupported("SELECT INTO")
+		into := sel.IntoClause
+		sel.IntoClause = nil
+		return t.createTableAs(into, &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}}, false)
 	}
 	q, err := t.selectQuery(&scope{}, sel)
 	if err != nil {

@@ -160,6 +160,30 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 	case *pg.Node_VariableShowStmt:
 		return &Plan{Kind: KindShow, Tag: "SHOW", Show: &ShowOp{Name: strings.ToLower(n.VariableShowStmt.Name)},
 			Columns: []Column{{Name: strings.ToLower(n.VariableShowStmt.Name), Type: pgval.TextOID, TypMod: -1}}}, nil
+	case *pg.Node_VacuumStmt:
+		return t.vacuum(n.VacuumStmt)
+	case *pg.Node_LockStmt:
+		return t.lockTable(n.LockStmt)
+	case *pg.Node_TruncateStmt:
+		return t.truncate(n.TruncateStmt)
+	case *pg.Node_CommentStmt:
+		return t.comment(n.CommentStmt)
+	case *pg.Node_ViewStmt:
+		return t.createView(n.ViewStmt)
+	case *pg.Node_AlterSeqStmt:
+		return t.alterSequence(n.AlterSeqStmt)
+	case *pg.Node_CreateTableAsStmt:
+		if n.CreateTableAsStmt.Objtype != pg.ObjectType_OBJECT_TABLE {
+			return nil, pgerr.Unsupported("materialized views")
+		}
+		return t.createTableAs(n.CreateTableAsStmt.Into, n.CreateTableAsStmt.Query, n.CreateTableAsStmt.IfNotExists)
+	case *pg.Node_CreateExtensionStmt:
+		return t.createExtension(n.CreateExtensionStmt)
+	case *pg.Node_UnlistenStmt:
+		// Nothing is ever listened to (LISTEN is not supported).
+		return &Plan{Kind: KindNoop, Tag: "UNLISTEN"}, nil
+	case *pg.Node_CheckPointStmt:
+		return &Plan{Kind: KindNoop, Tag: "CHECKPOINT"}, nil
 	case *pg.Node_AlterTableStmt:
 		return t.alterTable(n.AlterTableStmt)
 	case *pg.Node_RenameStmt:
