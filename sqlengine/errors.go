@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -49,6 +50,7 @@ func mapError(err error, cat *catalog.Catalog) error {
 	}
 	msg := err.Error()
 	if e, ok := funcs.DecodeError(msg); ok {
+		e.Message = trimResultCode(e.Message)
 		return e
 	}
 	var se *sqlite.Error
@@ -70,6 +72,16 @@ func mapError(err error, cat *catalog.Catalog) error {
 		return pgerr.Wrap(err, pgerr.DatatypeMismatch, "value does not match the column type")
 	}
 	return pgerr.Wrap(err, pgerr.InternalError, "internal error: %s", sqliteMessage(msg))
+}
+
+// trimResultCode drops the " (1)" SQLite appends to an error message.
+func trimResultCode(msg string) string {
+	if j := strings.LastIndex(msg, " ("); j >= 0 && strings.HasSuffix(msg, ")") {
+		if _, err := strconv.Atoi(msg[j+2 : len(msg)-1]); err == nil {
+			return msg[:j]
+		}
+	}
+	return msg
 }
 
 // sqliteMessage strips the driver's decoration from a SQLite error text.
@@ -103,7 +115,7 @@ func constraintError(msg string, cat *catalog.Catalog) error {
 		e.TableName, e.ColumnName = displayTable(table), col
 		return e
 	case strings.Contains(msg, "CHECK constraint failed"):
-		return checkError(msg)
+		return checkError(msg, cat)
 	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
 		return pgerr.New(pgerr.ForeignKeyViolation, "insert or update on table violates foreign key constraint").
 			WithDetail("A referenced row is missing or a referencing row still exists.")
@@ -172,7 +184,7 @@ func uniqueConstraintName(cat *catalog.Catalog, table string, cols []string) str
 
 // checkError maps a failed CHECK; chr2_len$col$n and chr2_range$col$type
 // are the constraints that enforce PostgreSQL type rules.
-func checkError(msg string) error {
+func checkError(msg string, cat *catalog.Catalog) error {
 	name := msg[strings.Index(msg, "CHECK constraint failed")+len("CHECK constraint failed"):]
 	name = strings.TrimSpace(strings.TrimPrefix(name, ":"))
 	if j := strings.Index(name, " ("); j >= 0 {
@@ -190,5 +202,24 @@ func checkError(msg string) error {
 		parts := strings.Split(name, "$")
 		return pgerr.New(pgerr.NumericValueOutOfRange, "%s out of range", parts[len(parts)-1])
 	}
+	if rel := constraintRelation(cat, name); rel != "" {
+		return pgerr.New(pgerr.CheckViolation, "new row for relation %q violates check constraint %q", rel, name).
+			WithConstraint(rel, name)
+	}
 	return pgerr.New(pgerr.CheckViolation, "new row violates check constraint %q", name).WithConstraint("", name)
+}
+
+// constraintRelation names the table a constraint belongs to.
+func constraintRelation(cat *catalog.Catalog, name string) string {
+	if cat == nil {
+		return ""
+	}
+	for _, rel := range cat.Relations() {
+		for _, con := range rel.Constraint {
+			if con.Name == name {
+				return rel.Name
+			}
+		}
+	}
+	return ""
 }
