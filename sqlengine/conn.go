@@ -86,15 +86,6 @@ func (c *sqliteConn) prepare(ctx context.Context, sql string) (driver.Stmt, erro
 	return s, nil
 }
 
-// forget drops a cached statement (after a schema change made it stale).
-func (c *sqliteConn) forgetAll() {
-	for _, s := range c.stmts {
-		s.Close()
-	}
-	c.stmts = map[string]driver.Stmt{}
-	c.order = nil
-}
-
 func named(args []any) []driver.NamedValue {
 	out := make([]driver.NamedValue, len(args))
 	for i, a := range args {
