@@ -49,6 +49,7 @@ type Engine struct {
 	pidSeq    atomic.Uint32
 	effects   atomic.Pointer[func()]
 	forwarder atomic.Pointer[Forwarder]
+	advisory  *advisoryLocks // the leader's advisory lock table (advisory.go)
 }
 
 var _ pgwire.Engine = (*Engine)(nil)
@@ -84,7 +85,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, readers: make(chan *sqliteConn, cfg.ReadConns)}
+	e := &Engine{cfg: cfg, log: cfg.Logger, readers: make(chan *sqliteConn, cfg.ReadConns), advisory: newAdvisoryLocks()}
 	if err := e.initState(wc, fresh); err != nil {
 		wc.close()
 		return nil, err
@@ -166,6 +167,7 @@ func (e *Engine) Apply(entries []LogEntry) error { return e.writer.Apply(entries
 // SetLeadership tells the engine this node's role changed.
 func (e *Engine) SetLeadership(leader bool, term, readyIndex uint64) {
 	e.writer.SetLeadership(leader, term, readyIndex)
+	e.advisory.setLeadership(leader, term)
 }
 
 // Leadership reports whether the engine accepts writes, and in which term.

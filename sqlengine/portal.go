@@ -26,6 +26,11 @@ func (st *statement) translate() error {
 	if err != nil {
 		return err
 	}
+	if plan.Kind == translate.KindExecute {
+		if err := st.s.describeExecute(plan); err != nil {
+			return err
+		}
+	}
 	st.plan = plan
 	return nil
 }
@@ -172,6 +177,9 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 	if plan.NeedsBlock && !s.inBlock() {
 		return "", pgerr.New(pgerr.NoActiveSQLTransaction, "%s can only be used in transaction blocks", plan.Tag)
 	}
+	if s.advisoryLost.Load() && !acknowledgesLostLocks(plan) {
+		return "", advisoryLostError()
+	}
 	switch plan.Kind {
 	case translate.KindTx:
 		if s.forwarding() {
@@ -179,25 +187,36 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 		}
 		return s.txControl(ctx, plan.Tx, w)
 	case translate.KindSet:
-		if err := s.settings.set(plan.Set); err != nil {
-			return "", err
-		}
-		return plan.Tag, nil
+		return s.setSQL(plan, w)
 	case translate.KindShow:
-		v, err := s.settings.get(plan.Show.Name)
-		if err != nil {
-			return "", err
-		}
-		if err := emit([]any{v}); err != nil {
-			return "", err
-		}
-		return "SHOW", nil
+		return s.showSQL(plan, emit)
 	case translate.KindNoop, translate.KindEmpty:
 		return plan.Tag, nil
+	case translate.KindPrepare:
+		return s.prepareSQL(plan.Prepare)
+	case translate.KindExecute:
+		return s.executeSQL(ctx, plan.Execute, emit, w)
+	case translate.KindDeallocate:
+		return s.deallocateSQL(plan.Deallocate)
+	case translate.KindDiscard:
+		return s.discard(plan)
+	case translate.KindAdvisory:
+		return s.advisory(ctx, st, plan, params, emit, w)
+	case translate.KindCopyFrom:
+		return s.copyFrom(ctx, st, plan, w)
+	case translate.KindCopyTo:
+		return s.copyTo(ctx, plan, params, w)
 	case translate.KindQuery, translate.KindWrite:
 		return s.dispatchOrForward(ctx, st, plan, params, emit, w)
 	}
 	return "", pgerr.Unsupported("this statement")
+}
+
+// acknowledgesLostLocks reports whether the statement ends the state of a
+// session whose advisory locks a leader change released.
+func acknowledgesLostLocks(plan *translate.Plan) bool {
+	return plan.Kind == translate.KindAdvisory && plan.Advisory.All || plan.Kind == translate.KindDiscard && plan.Discard == "ALL" ||
+		plan.Kind == translate.KindTx && plan.Tx.Kind == translate.TxRollback
 }
 
 // bindSteps converts parameters to storage form and binds them to the plan's steps.

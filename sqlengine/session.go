@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chr2sql/chr2sql/pgerr"
@@ -40,6 +41,11 @@ type session struct {
 	cancelMu sync.Mutex
 	cancel   context.CancelFunc
 	canceled bool
+
+	prepared      map[string]*statement   // SQL-level PREPARE
+	savedSettings map[string]savedSetting // values to restore at the block's end
+	xactLocks     []xactLock              // advisory locks held until the block ends
+	advisoryLost  atomic.Bool             // a leader change released this session's advisory locks
 }
 
 var _ pgwire.Session = (*session)(nil)
@@ -158,6 +164,7 @@ func (s *session) Close() {
 	}
 	s.endReadTx()
 	s.dropUpstream()
+	s.releaseAdvisory(false)
 }
 
 func (s *session) endReadTx() {

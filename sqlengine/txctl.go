@@ -50,6 +50,7 @@ func (s *session) txControl(ctx context.Context, op *translate.TxOp, w pgwire.Re
 
 func (s *session) commitBlock(ctx context.Context) error {
 	tx := s.tx
+	s.endBlock(true)
 	s.resetBlock()
 	if tx == nil {
 		return nil
@@ -61,7 +62,16 @@ func (s *session) rollbackBlock() {
 	if s.tx != nil {
 		s.tx.Rollback()
 	}
+	s.endBlock(false)
 	s.resetBlock()
+}
+
+// endBlock ends what lives as long as the transaction block: SET LOCAL
+// values (and every SET, when it rolls back) and transaction-scoped
+// advisory locks.
+func (s *session) endBlock(committed bool) {
+	s.endBlockSettings(committed)
+	s.releaseAdvisory(true)
 }
 
 func (s *session) resetBlock() {
@@ -152,6 +162,7 @@ func (s *session) forwardedTxControl(ctx context.Context, st *statement, op *tra
 			sql = "ROLLBACK"
 		}
 		tag, err := s.endForwardedBlock(ctx, sql)
+		s.endBlock(err == nil && tag == "COMMIT")
 		s.resetBlock()
 		if err == nil {
 			s.catchUp(ctx)

@@ -47,6 +47,9 @@ func init() {
 	for name, spec := range arrayFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range advisoryFunctionTable() {
+		functions[name] = spec
+	}
 }
 
 func functionTable() map[string]fnSpec {

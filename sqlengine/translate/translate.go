@@ -158,8 +158,7 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 	case *pg.Node_VariableSetStmt:
 		return t.set(n.VariableSetStmt)
 	case *pg.Node_VariableShowStmt:
-		return &Plan{Kind: KindShow, Tag: "SHOW", Show: &ShowOp{Name: strings.ToLower(n.VariableShowStmt.Name)},
-			Columns: []Column{{Name: strings.ToLower(n.VariableShowStmt.Name), Type: pgval.TextOID, TypMod: -1}}}, nil
+		return t.show(n.VariableShowStmt)
 	case *pg.Node_VacuumStmt:
 		return t.vacuum(n.VacuumStmt)
 	case *pg.Node_LockStmt:
@@ -189,7 +188,15 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 	case *pg.Node_RenameStmt:
 		return t.rename(n.RenameStmt)
 	case *pg.Node_DiscardStmt:
-		return &Plan{Kind: KindNoop, Tag: "DISCARD ALL"}, nil
+		return t.discard(n.DiscardStmt)
+	case *pg.Node_PrepareStmt:
+		return t.prepare(n.PrepareStmt)
+	case *pg.Node_ExecuteStmt:
+		return t.execute(n.ExecuteStmt)
+	case *pg.Node_DeallocateStmt:
+		return t.deallocate(n.DeallocateStmt)
+	case *pg.Node_CopyStmt:
+		return t.copyStmt(n.CopyStmt)
 	}
 	return nil, pgerr.Unsupported(statementName(node))
 }

@@ -1,0 +1,194 @@
+package sqlengine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgwire"
+	"github.com/chr2sql/chr2sql/sqlengine/translate"
+)
+
+// SQL-level PREPARE/EXECUTE/DEALLOCATE, DISCARD, SHOW ALL and SET LOCAL:
+// session state that never touches the log.
+
+// maxSQLPrepared bounds a session's SQL-level prepared statements.
+const maxSQLPrepared = 10000
+
+func (s *session) prepareSQL(op *translate.PrepareOp) (string, error) {
+	if _, exists := s.prepared[op.Name]; exists {
+		return "", pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", op.Name)
+	}
+	if len(s.prepared) >= maxSQLPrepared {
+		return "", pgerr.New(pgerr.ProgramLimitExceeded, "too many prepared statements (limit %d)", maxSQLPrepared)
+	}
+	st := &statement{s: s, raw: op.Query, paramOIDs: op.Params}
+	if err := st.translate(); err != nil {
+		return "", err
+	}
+	if s.prepared == nil {
+		s.prepared = map[string]*statement{}
+	}
+	s.prepared[op.Name] = st
+	return "PREPARE", nil
+}
+
+// preparedStatement returns a SQL-level prepared statement by name.
+func (s *session) preparedStatement(name string) (*statement, error) {
+	st, ok := s.prepared[name]
+	if !ok {
+		return nil, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", name)
+	}
+	return st, nil
+}
+
+// describeExecute gives an EXECUTE plan the result columns of the
+// statement it runs, so RowDescription is right.
+func (s *session) describeExecute(plan *translate.Plan) error {
+	st, err := s.preparedStatement(plan.Execute.Name)
+	if err != nil {
+		return err
+	}
+	p, err := st.current()
+	if err != nil {
+		return err
+	}
+	plan.Columns = p.Columns
+	return nil
+}
+
+func (s *session) executeSQL(ctx context.Context, op *translate.ExecuteOp, emit func([]any) error,
+	w pgwire.ResultWriter) (string, error) {
+	st, err := s.preparedStatement(op.Name)
+	if err != nil {
+		return "", err
+	}
+	plan, err := st.current()
+	if err != nil {
+		return "", err
+	}
+	if len(op.Params) != len(plan.Params) {
+		return "", pgerr.New(pgerr.SyntaxError, "wrong number of parameters for prepared statement %q", op.Name).
+			WithDetail("Expected %d parameters but got %d.", len(plan.Params), len(op.Params))
+	}
+	return s.dispatch(ctx, st, plan, op.Params, emit, w)
+}
+
+func (s *session) deallocateSQL(op *translate.DeallocateOp) (string, error) {
+	if op.All {
+		s.prepared = nil
+		return "DEALLOCATE ALL", nil
+	}
+	if _, err := s.preparedStatement(op.Name); err != nil {
+		return "", err
+	}
+	delete(s.prepared, op.Name)
+	return "DEALLOCATE", nil
+}
+
+// discard implements DISCARD: ALL resets the session as a connection pool
+// expects (prepared statements, settings, advisory locks).
+func (s *session) discard(plan *translate.Plan) (string, error) {
+	if plan.Discard != "ALL" {
+		return plan.Tag, nil // no plan cache, sequence cache or temporary tables to drop
+	}
+	if s.inBlock() {
+		return "", pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
+	s.prepared = nil
+	if err := s.settings.set(&translate.SetOp{Reset: true, All: true}); err != nil {
+		return "", err
+	}
+	s.releaseAdvisory(false)
+	s.advisoryLost.Store(false)
+	return plan.Tag, nil
+}
+
+func (s *session) showSQL(plan *translate.Plan, emit func([]any) error) (string, error) {
+	if plan.Show.Name != "all" {
+		v, err := s.settings.get(plan.Show.Name)
+		if err != nil {
+			return "", err
+		}
+		return "SHOW", emit([]any{v})
+	}
+	for _, kv := range s.settings.list() {
+		if err := emit([]any{kv[0], kv[1], ""}); err != nil {
+			return "", err
+		}
+	}
+	return "SHOW", nil
+}
+
+// setSQL applies SET/RESET. Inside a transaction block the previous value
+// is remembered: SET LOCAL reverts at the block's end, any SET reverts when
+// the block rolls back.
+func (s *session) setSQL(plan *translate.Plan, w pgwire.ResultWriter) (string, error) {
+	op := plan.Set
+	if op.Local && !s.inBlock() {
+		w.Notice(warning(pgerr.NoActiveSQLTransaction, "SET LOCAL can only be used in transaction blocks"))
+		return plan.Tag, nil
+	}
+	if s.inBlock() {
+		s.rememberSettings(op)
+	}
+	if err := s.settings.set(op); err != nil {
+		return "", err
+	}
+	return plan.Tag, nil
+}
+
+func (s *session) rememberSettings(op *translate.SetOp) {
+	if s.savedSettings == nil {
+		s.savedSettings = map[string]savedSetting{}
+	}
+	names := []string{normalizeSetting(op.Name)}
+	if op.All {
+		names = names[:0]
+		for name := range s.settings.values {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		prev, ok := s.savedSettings[name]
+		if !ok {
+			v, had := s.settings.values[name]
+			prev = savedSetting{value: v, had: had}
+		}
+		prev.local = prev.local || op.Local
+		s.savedSettings[name] = prev
+	}
+}
+
+// savedSetting is a setting's value before the transaction block changed it.
+type savedSetting struct {
+	value string
+	had   bool
+	local bool // a SET LOCAL touched it
+}
+
+func normalizeSetting(name string) string {
+	name = strings.ToLower(name)
+	if name == "time zone" {
+		return "timezone"
+	}
+	return name
+}
+
+// endBlockSettings restores settings when a transaction block ends.
+func (s *session) endBlockSettings(committed bool) {
+	for name, prev := range s.savedSettings {
+		if committed && !prev.local {
+			continue
+		}
+		if !prev.had {
+			delete(s.settings.values, name)
+			continue
+		}
+		op := &translate.SetOp{Name: name, Value: prev.value}
+		if err := s.settings.set(op); err != nil {
+			s.settings.values[name] = prev.value
+		}
+	}
+	s.savedSettings = nil
+}
