@@ -19,6 +19,9 @@ type statement struct {
 	raw       translate.RawStatement
 	paramOIDs []uint32
 	plan      *translate.Plan
+	// lazy marks a statement of a multi-statement simple query: no client
+	// has seen its description, so it is re-translated at Bind.
+	lazy bool
 }
 
 func (st *statement) translate() error {
@@ -92,6 +95,11 @@ func wireColumns(cols []translate.Column) []pgwire.Column {
 }
 
 func (st *statement) Bind(_ context.Context, params []any) (pgwire.Portal, error) {
+	if st.lazy && (st.plan == nil || st.plan.CatalogVersion != st.s.catalog().Version) {
+		if err := st.translate(); err != nil {
+			return nil, err
+		}
+	}
 	if len(params) != len(st.plan.Params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d",
 			len(params), len(st.plan.Params))

@@ -70,9 +70,11 @@ func (s *session) Parse(_ context.Context, sql string, paramOIDs []uint32) ([]pg
 		return nil, err
 	}
 	out := make([]pgwire.Statement, 0, len(raws))
-	for _, raw := range raws {
-		st := &statement{s: s, raw: raw, paramOIDs: paramOIDs}
-		if err := st.translate(); err != nil {
+	for i, raw := range raws {
+		st := &statement{s: s, raw: raw, paramOIDs: paramOIDs, lazy: len(raws) > 1}
+		// In a multi-statement query a statement may name what an earlier
+		// one creates: it is translated again when its turn comes.
+		if err := st.translate(); err != nil && (!st.lazy || i == 0) {
 			return nil, err
 		}
 		out = append(out, st)

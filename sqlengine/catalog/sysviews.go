@@ -136,7 +136,8 @@ func pgCatalogViews() []sysView {
 		{"pg_catalog", "pg_tables", 12101, "schemaname name, tablename name, tableowner name, tablespace name, " +
 			"hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool",
 			`SELECT n.name AS schemaname, r.name AS tablename, {{user}} AS tableowner, NULL AS tablespace,
-			EXISTS (SELECT 1 FROM _chr2_indexes x WHERE x.rel = r.oid) AS hasindexes, 0 AS hasrules, 0 AS hastriggers,
+			EXISTS (SELECT 1 FROM _chr2_indexes x WHERE x.rel = r.oid) AS hasindexes, 0 AS hasrules,
+			` + hasTriggersSQL + ` AS hastriggers,
 			0 AS rowsecurity FROM _chr2_relations r JOIN _chr2_namespaces n ON n.oid = r.nsp WHERE r.kind = 'r'`},
 		{"pg_catalog", "pg_indexes", 12102, "schemaname name, tablename name, indexname name, tablespace name, indexdef text",
 			`SELECT n.name AS schemaname, t.name AS tablename, x.name AS indexname, NULL AS tablespace,
@@ -206,6 +207,10 @@ func pgCatalogViews() []sysView {
 const seqTypeSQL = `coalesce((SELECT a.type_oid FROM _chr2_attributes a WHERE a.default_seq = s.oid
 	ORDER BY a.rel, a.num LIMIT 1), 20)`
 
+// hasTriggersSQL: PostgreSQL enforces foreign keys with triggers on both
+// tables, and psql shows foreign keys only for tables with triggers.
+const hasTriggersSQL = `EXISTS (SELECT 1 FROM _chr2_constraints fk WHERE fk.type = 'f' AND (fk.rel = r.oid OR fk.ref_rel = r.oid))`
+
 const pgClassCols = "oid oid, relname name, relnamespace oid, reltype oid, reloftype oid, relowner oid, relam oid, " +
 	"relfilenode oid, reltablespace oid, relpages int4, reltuples float4, relallvisible int4, reltoastrelid oid, " +
 	"relhasindex bool, relisshared bool, relpersistence char, relkind char, relnatts int2, relchecks int2, " +
@@ -222,7 +227,8 @@ const pgClassSQL = `SELECT r.oid AS oid, r.name AS relname, r.nsp AS relnamespac
 		FROM _chr2_indexes x WHERE x.oid = r.oid)
 	ELSE (SELECT count(*) FROM _chr2_attributes a WHERE a.rel = r.oid) END AS relnatts,
 	(SELECT count(*) FROM _chr2_constraints k WHERE k.rel = r.oid AND k.type = 'c') AS relchecks,
-	0 AS relhasrules, 0 AS relhastriggers, 0 AS relhassubclass, 0 AS relrowsecurity, 0 AS relforcerowsecurity,
+	0 AS relhasrules, ` + hasTriggersSQL + ` AS relhastriggers, 0 AS relhassubclass, 0 AS relrowsecurity,
+	0 AS relforcerowsecurity,
 	1 AS relispopulated, 'd' AS relreplident, 0 AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid,
 	0 AS relminmxid, NULL AS relacl, NULL AS reloptions, NULL AS relpartbound FROM _chr2_relations r`
 

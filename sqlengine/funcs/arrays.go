@@ -34,6 +34,7 @@ func arrayFunctions() map[string]fnDef {
 			return quoteLiteral(fmt.Sprint(a[0])), nil
 		}},
 		"chr2_size_pretty": {1, sizePretty},
+		"chr2_array_cat":   {5, arrayCat},
 	}
 }
 
@@ -283,3 +284,42 @@ func (g *arrayAgg) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
 }
 
 func (g *arrayAgg) Final(*sqlite.FunctionContext) {}
+
+// arrayCat is ||: each side is an array ('a') or an element ('e'); a NULL
+// array is empty, a NULL element is appended as NULL.
+func arrayCat(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	elem := pgval.OID(asInt(a[4]))
+	var items []any
+	for i := 0; i < 4; i += 2 {
+		v, mode := a[i], fmt.Sprint(a[i+1])
+		if mode == "e" {
+			items = append(items, v)
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		part, err := arrayItems(v, elem)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, part...)
+	}
+	if a[0] == nil && a[2] == nil && fmt.Sprint(a[1]) == "a" && fmt.Sprint(a[3]) == "a" {
+		return nil, nil
+	}
+	vals := make([]any, len(items))
+	for i, it := range items {
+		pv, err := sqltype.FromStorage(elem, it)
+		if err != nil {
+			return nil, FromPG(err)
+		}
+		vals[i] = pv
+	}
+	ti, _ := pgval.Lookup(elem)
+	s, err := pgval.Format(ti.Array, vals, time.UTC)
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	return s, nil
+}

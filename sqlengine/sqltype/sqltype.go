@@ -285,6 +285,10 @@ func FromStorage(oid pgval.OID, v any) (any, error) {
 	case pgval.NumericOID:
 		return storageNumeric(v), nil
 	}
+	if pgval.ArrayElem(oid) != 0 {
+		// Arrays are stored as their PostgreSQL literal (elements in UTC).
+		return pgval.Parse(oid, fmt.Sprint(storageText(v)), time.UTC)
+	}
 	return storageText(v), nil
 }
 

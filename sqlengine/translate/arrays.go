@@ -219,3 +219,39 @@ func (t *translator) indirection(s *scope, ind *pg.A_Indirection) (expr, error) 
 	}
 	return e, nil
 }
+
+func isArrayType(typ pgval.OID) bool { return pgval.ArrayElem(typ) != 0 }
+
+// arrayConcat is array || array, array || element and element || array.
+func (t *translator) arrayConcat(l, r expr) (expr, error) {
+	arrType := l.typ
+	if !isArrayType(arrType) {
+		arrType = r.typ
+	}
+	elem := pgval.ArrayElem(arrType)
+	var err error
+	for _, side := range []*expr{&l, &r} {
+		if side.lit != nil || side.null || side.typ == pgval.Unspecified || side.typ == pgval.UnknownOID {
+			if *side, err = t.coerce(*side, arrType); err != nil {
+				return expr{}, err
+			}
+		}
+	}
+	mode := func(e expr) (expr, string, error) {
+		if e.typ == arrType {
+			return e, "'a'", nil
+		}
+		c, err := t.coerce(e, elem)
+		return c, "'e'", err
+	}
+	l, lm, err := mode(l)
+	if err != nil {
+		return expr{}, err
+	}
+	r, rm, err := mode(r)
+	if err != nil {
+		return expr{}, err
+	}
+	return expr{sql: "chr2_array_cat(" + l.sql + ", " + lm + ", " + r.sql + ", " + rm + ", " + oidLit(elem) + ")",
+		typ: arrType, mod: -1, agg: l.agg || r.agg}, nil
+}

@@ -282,6 +282,9 @@ func sign(op string) string {
 func oidLit(o pgval.OID) string { return fmt.Sprint(uint32(o)) }
 
 func (t *translator) concat(l, r expr) (expr, error) {
+	if isArrayType(l.typ) || isArrayType(r.typ) {
+		return t.arrayConcat(l, r)
+	}
 	if l.typ == pgval.JSONBOID || r.typ == pgval.JSONBOID {
 		var err error
 		if l, err = t.coerce(l, pgval.JSONBOID); err != nil {

@@ -24,6 +24,9 @@ type rangeItem struct {
 	sqlAlias string // SQLite qualifier; "" → columns are emitted unqualified
 	rel      *catalog.Relation
 	cols     []scopeCol
+	// lateral is the condition a LATERAL subquery item puts on its join:
+	// that the subquery returns a row (see lateralSubselect).
+	lateral string
 }
 
 // scopeCol is one column of a range item.
@@ -36,6 +39,9 @@ type scopeCol struct {
 	attnum   int16
 	// usingMerged marks a column hidden by JOIN … USING (shown once).
 	usingMerged bool
+	// sqlExpr, when set, is the column's value as an expression (the
+	// columns of a LATERAL subquery).
+	sqlExpr string
 }
 
 func relationCols(rel *catalog.Relation) []scopeCol {
@@ -49,6 +55,9 @@ func relationCols(rel *catalog.Relation) []scopeCol {
 
 // ref renders a column reference for SQLite.
 func (ri *rangeItem) ref(c scopeCol) string {
+	if c.sqlExpr != "" {
+		return c.sqlExpr
+	}
 	if ri.sqlAlias == "" {
 		return quote(c.sqlName)
 	}
@@ -154,9 +163,15 @@ func (s *scope) item(name string) *rangeItem {
 func (t *translator) fromClause(s *scope, from []*pg.Node) (string, error) {
 	parts := make([]string, 0, len(from))
 	for _, n := range from {
+		before := len(s.items)
 		sql, err := t.fromItem(s, n)
 		if err != nil {
 			return "", err
+		}
+		if len(s.items) == before+1 && s.items[before].lateral != "" && len(parts) > 0 {
+			// FROM a, LATERAL (…) x: a join whose condition is x's row.
+			parts[len(parts)-1] += " JOIN " + sql + " ON " + s.items[before].lateral
+			continue
 		}
 		parts = append(parts, sql)
 	}
@@ -229,8 +244,8 @@ func (t *translator) fromSubselect(s *scope, rs *pg.RangeSubselect) (string, err
 		return "", pgerr.New(pgerr.SyntaxError, "subquery in FROM must have an alias")
 	}
 	inner := &scope{}
-	if rs.Lateral {
-		inner.parent = s
+	if rs.Lateral && len(s.items) > 0 {
+		return t.lateralSubselect(s, rs, sel.SelectStmt)
 	}
 	q, err := t.selectQuery(inner, sel.SelectStmt)
 	if err != nil {
@@ -286,6 +301,13 @@ func (t *translator) fromJoin(s *scope, j *pg.JoinExpr) (string, error) {
 		return "", pgerr.Unsupported("an alias on a JOIN")
 	}
 	out := left + " " + kw + " " + right
+	if lat := s.items[len(s.items)-1].lateral; lat != "" && len(s.items) == leftItems+1 {
+		if j.Jointype != pg.JoinType_JOIN_INNER && j.Jointype != pg.JoinType_JOIN_LEFT {
+			return "", pgerr.New(pgerr.InvalidColumnReference,
+				"the combining JOIN type must be INNER or LEFT for a LATERAL reference")
+		}
+		return t.lateralJoin(s, j, left, right, lat)
+	}
 	switch {
 	case j.IsNatural:
 		return "", pgerr.Unsupported("NATURAL JOIN")

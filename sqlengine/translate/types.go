@@ -93,6 +93,9 @@ func checkTypmods(oid pgval.OID, mods []int32) error {
 }
 
 func intConst(n *pg.Node) (int64, bool) {
+	if n == nil {
+		return 0, false
+	}
 	c, ok := n.Node.(*pg.Node_AConst)
 	if !ok {
 		return 0, false
