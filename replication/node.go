@@ -158,6 +158,7 @@ type Node struct {
 	confHistory   []confAt // raft loop only
 	lastSnapIndex atomic.Uint64
 	snapshotting  atomic.Bool
+	snapWG        sync.WaitGroup // a state machine copy in progress
 	removed       atomic.Bool
 	leaderChanges atomic.Uint64
 	knownPeers    sync.Map // id → raft address handed to the transport
@@ -291,6 +292,7 @@ func (n *Node) Stop() {
 	n.stopMu.Unlock()
 	close(n.stopc)
 	n.wg.Wait()
+	n.snapWG.Wait()
 	n.cfg.Transport.Close()
 	n.store.close()
 }

@@ -260,6 +260,14 @@ func TestCrashedFollowerCatchesUp(t *testing.T) {
 	for i := 0; i < 150; i++ {
 		g.propose(fmt.Sprint("x", i))
 	}
+	// Wait until the leader compacted the log the follower would need.
+	deadline := time.Now().Add(10 * time.Second)
+	for g.leader().Status().FirstIndex <= 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("leader never compacted its log: %+v", g.leader().Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	g.start(f)
 	g.converged(151)
 	if st := g.nodes[f].Status(); st.FirstIndex <= 2 {

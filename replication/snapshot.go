@@ -311,7 +311,9 @@ func (n *Node) maybeSnapshot() {
 		return
 	}
 	n.snapshotting.Store(true)
+	n.snapWG.Add(1)
 	go func() {
+		defer n.snapWG.Done()
 		dir := snapshotDir(n.cfg.DataDir)
 		var d snapshotDone
 		if err := os.MkdirAll(dir, 0o755); err != nil {
