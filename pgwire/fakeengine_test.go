@@ -412,7 +412,9 @@ func (p *fakePortal) copy(w ResultWriter) (string, bool, error) {
 	args := p.st.args
 	if len(args) > 0 && args[0] == "out" {
 		n := p.argInt(1, 0)
-		wc, err := w.CopyOut(0, nil)
+		// One text column, as a real COPY of a one-column table announces:
+		// libpq (15.20 and later) refuses a COPY response with no columns.
+		wc, err := w.CopyOut(0, []int16{0})
 		if err != nil {
 			return "", false, err
 		}
@@ -423,7 +425,7 @@ func (p *fakePortal) copy(w ResultWriter) (string, bool, error) {
 		}
 		return "COPY " + strconv.FormatInt(n, 10), false, wc.Close()
 	}
-	r, err := w.CopyIn(0, nil)
+	r, err := w.CopyIn(0, []int16{0})
 	if err != nil {
 		return "", false, err
 	}

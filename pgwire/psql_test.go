@@ -53,7 +53,7 @@ func TestPsqlSimpleQuery(t *testing.T) {
 func TestPsqlCopy(t *testing.T) {
 	ts := startServer(t, nil)
 	data := "alpha\nbeta\ngamma\n"
-	out, errOut, err := runPsql(t, ts.addr, data, nil, "-c", "copy in")
+	out, errOut, err := runPsql(t, ts.addr, data, nil, "-c", "copy in from stdin")
 	if err != nil || strings.TrimSpace(out) != "COPY 3" {
 		t.Fatalf("copy in: out %q err %v stderr %q", out, err, errOut)
 	}
