@@ -25,6 +25,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range arrayFunctions() {
 		pure[name] = f
 	}
+	for name, f := range numericFunctions() {
+		pure[name] = f
+	}
 	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
@@ -38,6 +41,10 @@ func Register(d *sqlite.Driver, env *Env) error {
 	if err := d.RegisterFunction("chr2_numeric_sum", &sqlite.FunctionImpl{NArgs: 1, Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &numericSum{}, nil }}); err != nil {
 		return fmt.Errorf("funcs: register chr2_numeric_sum: %w", err)
+	}
+	if err := d.RegisterFunction("chr2_numeric_avg", &sqlite.FunctionImpl{NArgs: 1, Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &numericSum{avg: true}, nil }}); err != nil {
+		return fmt.Errorf("funcs: register chr2_numeric_avg: %w", err)
 	}
 	if err := d.RegisterFunction("chr2_array_agg", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &arrayAgg{}, nil }}); err != nil {
@@ -93,46 +100,6 @@ func asInt(v driver.Value) int64 {
 	}
 	return 0
 }
-
-// numericSum adds numeric values exactly, keeping the largest display scale
-// of its inputs, as PostgreSQL's sum(numeric) does.
-type numericSum struct {
-	sum   big.Rat
-	scale int
-	seen  bool
-}
-
-func (n *numericSum) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
-	if args[0] == nil {
-		return nil
-	}
-	s := fmt.Sprint(args[0])
-	var r big.Rat
-	if _, ok := r.SetString(s); !ok {
-		return Error(pgerr.InvalidTextRepresentation, "invalid input syntax for type numeric: %q", s)
-	}
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		if sc := len(s) - i - 1; sc > n.scale {
-			n.scale = sc
-		}
-	}
-	n.sum.Add(&n.sum, &r)
-	n.seen = true
-	return nil
-}
-
-func (n *numericSum) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
-	return Error(pgerr.FeatureNotSupported, "sum(numeric) as a window function is not supported")
-}
-
-func (n *numericSum) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
-	if !n.seen {
-		return nil, nil
-	}
-	return n.sum.FloatString(n.scale), nil
-}
-
-func (n *numericSum) Final(*sqlite.FunctionContext) {}
 
 // compareNumericText orders canonical decimal strings numerically; it is the
 // collation of numeric columns.

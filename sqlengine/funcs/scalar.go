@@ -36,25 +36,28 @@ func pureFunctions() map[string]fnDef {
 			sum := md5.Sum([]byte(s))
 			return hex.EncodeToString(sum[:])
 		})},
-		"chr2_left":        {2, leftRight(true)},
-		"chr2_right":       {2, leftRight(false)},
-		"chr2_lpad":        {-1, pad(true)},
-		"chr2_rpad":        {-1, pad(false)},
-		"chr2_repeat":      {2, repeatFn},
-		"chr2_split_part":  {3, splitPart},
-		"chr2_starts_with": {2, startsWith},
-		"chr2_concat_ws":   {-1, concatWS},
-		"chr2_to_hex":      {1, toHex},
-		"chr2_ceil":        {1, mathFn(math.Ceil)},
-		"chr2_floor":       {1, mathFn(math.Floor)},
-		"chr2_sqrt":        {1, sqrtFn},
-		"chr2_power":       {2, powerFn},
-		"chr2_round":       {2, roundFn(false)},
-		"chr2_trunc":       {2, roundFn(true)},
-		"chr2_time_add":    {4, timeAdd},
-		"chr2_time_diff":   {2, timeDiff},
-		"chr2_date_trunc":  {2, dateTrunc},
-		"chr2_date_part":   {3, datePart},
+		"chr2_left":         {2, leftRight(true)},
+		"chr2_right":        {2, leftRight(false)},
+		"chr2_lpad":         {-1, pad(true)},
+		"chr2_rpad":         {-1, pad(false)},
+		"chr2_repeat":       {2, repeatFn},
+		"chr2_split_part":   {3, splitPart},
+		"chr2_starts_with":  {2, startsWith},
+		"chr2_concat_ws":    {-1, concatWS},
+		"chr2_to_hex":       {1, toHex},
+		"chr2_ceil":         {1, mathFn(math.Ceil)},
+		"chr2_floor":        {1, mathFn(math.Floor)},
+		"chr2_sqrt":         {1, sqrtFn},
+		"chr2_power":        {2, powerFn},
+		"chr2_round":        {2, roundFn(false)},
+		"chr2_round_float":  {1, floatFn(math.RoundToEven)},
+		"chr2_trunc_float":  {1, floatFn(math.Trunc)},
+		"chr2_trunc":        {2, roundFn(true)},
+		"chr2_time_add":     {4, timeAdd},
+		"chr2_time_diff":    {2, timeDiff},
+		"chr2_interval_neg": {1, intervalNeg},
+		"chr2_date_trunc":   {2, dateTrunc},
+		"chr2_date_part":    {3, datePart},
 		"chr2_to_timestamp": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			if a[0] == nil {
 				return nil, nil
@@ -413,6 +416,16 @@ func mathFn(f func(float64) float64) scalarFn {
 			return nil, nil
 		case int64:
 			return x, nil
+		}
+		return f(asFloat(a[0])), nil
+	}
+}
+
+// floatFn applies f to a float argument.
+func floatFn(f func(float64) float64) scalarFn {
+	return func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+		if a[0] == nil {
+			return nil, nil
 		}
 		return f(asFloat(a[0])), nil
 	}

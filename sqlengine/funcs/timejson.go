@@ -54,6 +54,18 @@ func timeAdd(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) 
 	return t.Format(sqltype.TimestampLayout), nil
 }
 
+// intervalNeg is unary minus on an interval.
+func intervalNeg(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	iv, err := pgval.ParseInterval(fmt.Sprint(a[0]))
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	return pgval.Interval{Months: -iv.Months, Days: -iv.Days, Micros: -iv.Micros}.String(), nil
+}
+
 func timeDiff(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 	if a[0] == nil || a[1] == nil {
 		return nil, nil

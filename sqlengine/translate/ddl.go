@@ -320,6 +320,9 @@ func (t *translator) setDefault(col *catalog.Column, n *pg.Node) error {
 	if err != nil {
 		return err
 	}
+	if c, err = t.assignTypmod(c, col); err != nil {
+		return err
+	}
 	col.DefaultSQL = c.sql
 	col.DefaultPG = deparseDefault(n, col)
 	col.DefaultSeq = 0

@@ -6,6 +6,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 
 	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 )
 
@@ -206,7 +207,19 @@ func (t *translator) assignValue(s *scope, col *catalog.Column, n *pg.Node) (str
 		}
 		return "", err
 	}
+	if c, err = t.assignTypmod(c, col); err != nil {
+		return "", err
+	}
 	return c.sql, nil
+}
+
+// assignTypmod applies a column's numeric(p, s) to a value stored into it
+// (varchar(n) is checked by the column's CHECK constraint).
+func (t *translator) assignTypmod(e expr, col *catalog.Column) (expr, error) {
+	if col.Type == pgval.NumericOID && col.TypMod >= 4 {
+		return t.applyNumericTypmod(e, col.TypMod)
+	}
+	return e, nil
 }
 
 func (t *translator) insertSelect(cols, defaults []*catalog.Column, sel *pg.SelectStmt) (string, error) {
@@ -225,6 +238,9 @@ func (t *translator) insertSelect(cols, defaults []*catalog.Column, sel *pg.Sele
 		e := expr{sql: `"s".` + quote(c.sqlName), typ: c.Type, mod: -1}
 		conv, err := t.coerce(e, cols[i].Type)
 		if err != nil {
+			return "", err
+		}
+		if conv, err = t.assignTypmod(conv, cols[i]); err != nil {
 			return "", err
 		}
 		parts = append(parts, conv.sql)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/sqlengine/funcs"
 	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
 
@@ -22,6 +23,9 @@ type expr struct {
 	col   *scopeCol
 	name  string // the output column name PostgreSQL would choose
 	agg   bool   // contains an aggregate call
+	// numConst is the canonical text of a numeric constant (folded at
+	// translation time).
+	numConst string
 }
 
 func typed(sql string, typ pgval.OID, name string) expr {
@@ -135,10 +139,11 @@ func (t *translator) floatConst(s string) (expr, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return typed(strconv.FormatInt(n, 10), pgval.Int8OID, "?column?"), nil
 	}
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
-		return expr{}, pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type numeric: %q", s)
+	canon, err := pgval.ParseNumeric(s)
+	if err != nil {
+		return expr{}, err
 	}
-	return expr{sql: s, typ: pgval.NumericOID, mod: -1, name: "?column?"}, nil
+	return numericConst(canon), nil
 }
 
 func (t *translator) columnRef(s *scope, cr *pg.ColumnRef) (expr, error) {
@@ -225,6 +230,11 @@ func (t *translator) coerceLiteral(e expr, target pgval.OID) (expr, error) {
 	v, err := sqltype.ToStorage(target, *e.lit)
 	if err != nil {
 		return expr{}, err
+	}
+	if target == pgval.NumericOID {
+		out := numericConst(v.(string))
+		out.name = e.name
+		return out, nil
 	}
 	out := e
 	out.sql = sqltype.Literal(v)
@@ -322,15 +332,21 @@ func (t *translator) castExpr(e expr, target pgval.OID, mod int32) (expr, error)
 			return expr{}, err
 		}
 		out.mod = mod
-		return t.applyTypmod(out, target, mod), nil
+		return t.applyTypmod(out, target, mod)
 	}
 	if e.typ == target {
-		return t.applyTypmod(e, target, mod), nil
+		return t.applyTypmod(e, target, mod)
+	}
+	if folded, ok := foldNumberCast(e, target); ok {
+		folded.name = e.name
+		return t.applyTypmod(folded, target, mod)
 	}
 	out := expr{typ: target, mod: mod, name: e.name, agg: e.agg}
 	switch {
 	case sqltype.IsInteger(e.typ) && (target == pgval.Float8OID || target == pgval.Float4OID):
 		out.sql = "CAST(" + e.sql + " AS REAL)"
+	case sqltype.IsInteger(e.typ) && target == pgval.NumericOID:
+		out.sql = "chr2_num(" + e.sql + ")"
 	case e.typ == pgval.BoolOID && sqltype.IsInteger(target):
 		out.sql = e.sql
 	case isRegOutput(e.typ) && sqltype.IsText(target):
@@ -342,17 +358,47 @@ func (t *translator) castExpr(e expr, target pgval.OID, mod int32) (expr, error)
 	default:
 		out.sql = "chr2_cast(" + e.sql + ", " + strconv.Itoa(int(e.typ)) + ", " + strconv.Itoa(int(target)) + ")"
 	}
-	return t.applyTypmod(out, target, mod), nil
+	return t.applyTypmod(out, target, mod)
 }
 
-// applyTypmod enforces varchar(n)/char(n) length on explicit casts, which
-// truncate in PostgreSQL.
-func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) expr {
+// foldNumberCast converts numeric and integer constants at translation
+// time.
+func foldNumberCast(e expr, target pgval.OID) (expr, bool) {
+	if e.numConst == "" && !sqltype.IsInteger(e.typ) {
+		return expr{}, false
+	}
+	src := e.numConst
+	if src == "" {
+		if _, err := strconv.ParseInt(e.sql, 10, 64); err != nil {
+			return expr{}, false
+		}
+		src = e.sql
+	}
+	if target == pgval.NumericOID {
+		return numericConst(src), true
+	}
+	if e.numConst == "" {
+		return expr{}, false
+	}
+	v, err := funcs.Cast(src, pgval.NumericOID, target)
+	if err != nil {
+		return expr{}, false // the cast fails when the statement runs
+	}
+	out := typed(sqltype.Literal(v), target, "")
+	return out, true
+}
+
+// applyTypmod enforces a type modifier on an explicit cast: varchar(n)
+// and char(n) truncate, numeric(p, s) rounds (or overflows).
+func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) (expr, error) {
 	if mod > 4 && (target == pgval.VarcharOID || target == pgval.BPCharOID) {
 		e.sql = "substr(" + e.sql + ", 1, " + strconv.Itoa(int(mod-4)) + ")"
 		e.mod = mod
 	}
-	return e
+	if target == pgval.NumericOID {
+		return t.applyNumericTypmod(e, mod)
+	}
+	return e, nil
 }
 
 func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {

@@ -97,17 +97,18 @@ func functionTable() map[string]fnSpec {
 		"to_hex":       {sqlName: "chr2_to_hex", args: []pgval.OID{int8}, ret: text, minArgs: 1, maxArgs: 1},
 
 		// numbers
-		"abs":     {sqlName: "abs", ret: 0, minArgs: 1, maxArgs: 1},
+		"abs":     {special: fnNumberUnary("abs", "chr2_num_abs", "abs")},
 		"round":   {special: fnRound},
 		"trunc":   {special: fnTrunc},
-		"ceil":    {sqlName: "chr2_ceil", ret: 0, minArgs: 1, maxArgs: 1},
-		"ceiling": {sqlName: "chr2_ceil", ret: 0, minArgs: 1, maxArgs: 1},
-		"floor":   {sqlName: "chr2_floor", ret: 0, minArgs: 1, maxArgs: 1},
+		"ceil":    {special: fnNumberUnary("ceil", "chr2_num_ceil", "chr2_ceil")},
+		"ceiling": {special: fnNumberUnary("ceiling", "chr2_num_ceil", "chr2_ceil")},
+		"floor":   {special: fnNumberUnary("floor", "chr2_num_floor", "chr2_floor")},
+		"div":     {special: fnDiv},
 		"sqrt":    {sqlName: "chr2_sqrt", args: []pgval.OID{flt8}, ret: flt8, minArgs: 1, maxArgs: 1},
 		"power":   {sqlName: "chr2_power", args: []pgval.OID{flt8, flt8}, ret: flt8, minArgs: 2, maxArgs: 2},
 		"pow":     {sqlName: "chr2_power", args: []pgval.OID{flt8, flt8}, ret: flt8, minArgs: 2, maxArgs: 2},
 		"mod":     {special: fnMod},
-		"sign":    {sqlName: "sign", ret: 0, minArgs: 1, maxArgs: 1},
+		"sign":    {special: fnNumberUnary("sign", "chr2_num_sign", "sign")},
 
 		// time
 		"date_trunc": {special: fnDateTrunc},
@@ -421,18 +422,16 @@ func (t *translator) roundLike(s *scope, fc *pg.FuncCall, fn, name string) (expr
 	if len(fc.Args) < 1 || len(fc.Args) > 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s with %d arguments does not exist", name, len(fc.Args))
 	}
-	x, err := t.expr(s, fc.Args[0])
+	x, err := t.numberArg(s, fc.Args[0], name)
 	if err != nil {
 		return expr{}, err
 	}
-	if x.lit != nil || x.typ == pgval.Unspecified {
-		if x, err = t.coerce(x, pgval.NumericOID); err != nil {
-			return expr{}, err
-		}
+	if len(fc.Args) == 1 && (x.typ == flt8 || x.typ == pgval.Float4OID) {
+		// round(double precision) rounds half to even; trunc drops.
+		return expr{sql: fn + "_float(" + x.sql + ")", typ: flt8, mod: -1, agg: x.agg}, nil
 	}
-	typ := x.typ
-	if sqltype.IsInteger(typ) {
-		typ = pgval.NumericOID
+	if x, err = t.asNumeric(x); err != nil {
+		return expr{}, err
 	}
 	digits := "0"
 	if len(fc.Args) == 2 {
@@ -444,9 +443,72 @@ func (t *translator) roundLike(s *scope, fc *pg.FuncCall, fn, name string) (expr
 			return expr{}, err
 		}
 		digits = d.sql
-		typ = pgval.NumericOID
 	}
-	return expr{sql: fn + "(" + x.sql + ", " + digits + ")", typ: typ, mod: -1, agg: x.agg}, nil
+	return expr{sql: "chr2_num_" + name + "(" + x.sql + ", " + digits + ")", typ: pgval.NumericOID, mod: -1,
+		agg: x.agg}, nil
+}
+
+// numberArg translates an argument that must be a number; untyped
+// literals and parameters become numeric.
+func (t *translator) numberArg(s *scope, n *pg.Node, name string) (expr, error) {
+	x, err := t.expr(s, n)
+	if err != nil {
+		return expr{}, err
+	}
+	if x.lit != nil || x.null || x.typ == pgval.Unspecified || x.typ == pgval.UnknownOID {
+		if x, err = t.coerce(x, pgval.NumericOID); err != nil {
+			return expr{}, err
+		}
+	}
+	if !sqltype.IsNumeric(x.typ) {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s(%s) does not exist", name, typeSQLName(x.typ)).
+			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.")
+	}
+	return x, nil
+}
+
+// fnNumberUnary is abs/ceil/floor/sign: numeric functions for numeric and
+// integer arguments, float ones for floats.
+func fnNumberUnary(name, numFn, floatFn string) func(*translator, *scope, *pg.FuncCall) (expr, error) {
+	return func(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+		if len(fc.Args) != 1 {
+			return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s with %d arguments does not exist", name, len(fc.Args))
+		}
+		x, err := t.numberArg(s, fc.Args[0], name)
+		if err != nil {
+			return expr{}, err
+		}
+		switch {
+		case x.typ == flt8 || x.typ == pgval.Float4OID:
+			return expr{sql: floatFn + "(" + x.sql + ")", typ: x.typ, mod: -1, agg: x.agg}, nil
+		case name == "abs" && sqltype.IsInteger(x.typ):
+			return expr{sql: "chr2_int_check(abs(" + x.sql + "), " + intBits(x.typ) + ")", typ: x.typ, mod: -1, agg: x.agg}, nil
+		}
+		if x, err = t.asNumeric(x); err != nil {
+			return expr{}, err
+		}
+		return expr{sql: numFn + "(" + x.sql + ")", typ: pgval.NumericOID, mod: -1, agg: x.agg}, nil
+	}
+}
+
+// fnDiv is div(numeric, numeric): the truncated quotient.
+func fnDiv(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) != 2 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function div takes two arguments")
+	}
+	l, err := t.numberArg(s, fc.Args[0], "div")
+	if err != nil {
+		return expr{}, err
+	}
+	r, err := t.numberArg(s, fc.Args[1], "div")
+	if err != nil {
+		return expr{}, err
+	}
+	q, err := t.numericArithmetic("/", l, r)
+	if err != nil {
+		return expr{}, err
+	}
+	return expr{sql: "chr2_num_trunc(" + q.sql + ", 0)", typ: pgval.NumericOID, mod: -1, name: "div", agg: q.agg}, nil
 }
 
 func fnMod(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
@@ -709,10 +771,16 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		return expr{}, err
 	}
 	fn := sqlFn
-	if sqlFn == "sum" && out.typ == pgval.NumericOID && arg.typ == pgval.NumericOID {
+	argSQL := arg.sql
+	switch {
+	case sqlFn == "sum" && out.typ == pgval.NumericOID:
 		fn = "chr2_numeric_sum"
+	case sqlFn == "avg" && out.typ == pgval.NumericOID:
+		fn = "chr2_numeric_avg"
+	case (sqlFn == "min" || sqlFn == "max") && arg.typ == pgval.NumericOID:
+		argSQL += " COLLATE chr2_numeric"
 	}
-	out.sql = fn + "(" + distinct + arg.sql + order + ")" + filter
+	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
 	out.agg = true
 	return out, nil
 }

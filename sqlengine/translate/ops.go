@@ -83,7 +83,25 @@ func (t *translator) unaryOp(s *scope, op string, rn *pg.Node) (expr, error) {
 		if !sqltype.IsNumeric(r.typ) && r.typ != pgval.IntervalOID {
 			return expr{}, opMissing("-", 0, r.typ)
 		}
-		r.sql = "(-" + r.sql + ")"
+		switch {
+		case r.numConst != "":
+			r = numericConst(negateDecimal(r.numConst))
+		case r.typ == pgval.NumericOID:
+			r.sql = "chr2_num_neg(" + r.sql + ")"
+		case r.typ == pgval.IntervalOID:
+			r.sql = "chr2_interval_neg(" + r.sql + ")"
+		case sqltype.IsInteger(r.typ):
+			r.sql = "chr2_int_check((-" + r.sql + "), " + intBits(r.typ) + ")"
+		default:
+			r.sql = "(-" + r.sql + ")"
+		}
+		r.name, r.col = "?column?", nil
+		return r, nil
+	case "~":
+		if !sqltype.IsInteger(r.typ) {
+			return expr{}, opMissing("~", 0, r.typ)
+		}
+		r.sql = "(~" + r.sql + ")"
 		r.name, r.col = "?column?", nil
 		return r, nil
 	case "+":
@@ -120,6 +138,10 @@ func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (
 		out, err = t.comparison(op, l, r)
 	case "+", "-", "*", "/", "%":
 		out, err = t.arithmetic(op, l, r)
+	case "^":
+		out, err = t.power(l, r)
+	case "&", "|", "#", "<<", ">>":
+		out, err = t.bitwise(op, l, r)
 	case "||":
 		out, err = t.concat(l, r)
 	case "~", "~*", "!~", "!~*":
@@ -154,6 +176,9 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	}
 	if op == "!=" {
 		op = "<>"
+	}
+	if l.typ == pgval.NumericOID || r.typ == pgval.NumericOID {
+		return t.numericComparison(op, l, r)
 	}
 	return expr{sql: "(" + l.sql + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 }
@@ -200,17 +225,40 @@ func (t *translator) arithmetic(op string, l, r expr) (expr, error) {
 		return expr{}, opMissing(op, l.typ, r.typ)
 	}
 	typ := numericResult(l.typ, r.typ)
+	if typ == pgval.NumericOID {
+		return t.numericArithmetic(op, l, r)
+	}
 	rhs := r.sql
 	if op == "/" || op == "%" {
 		if !isNonZeroLiteral(r.sql) {
 			rhs = "chr2_nonzero(" + r.sql + ")"
 		}
-		if op == "/" && typ == pgval.NumericOID {
-			// numeric division is exact-ish in PostgreSQL: never truncate.
-			return expr{sql: "(CAST(" + l.sql + " AS REAL) / " + rhs + ")", typ: typ, mod: -1}, nil
-		}
 	}
-	return expr{sql: "(" + l.sql + " " + op + " " + rhs + ")", typ: typ, mod: -1}, nil
+	if typ == pgval.Float8OID || typ == pgval.Float4OID {
+		if op == "%" {
+			return expr{}, opMissing(op, l.typ, r.typ)
+		}
+		// A numeric operand converts to float; integer division must not
+		// happen between two converted integers.
+		return expr{sql: "(CAST(" + l.sql + " AS REAL) " + op + " " + rhs + ")", typ: typ, mod: -1}, nil
+	}
+	sql := "(" + l.sql + " " + op + " " + rhs + ")"
+	if op != "%" {
+		// SQLite turns an int64 overflow into a float; PostgreSQL raises
+		// 22003 for any integer type's overflow.
+		sql = "chr2_int_check(" + sql + ", " + intBits(typ) + ")"
+	}
+	return expr{sql: sql, typ: typ, mod: -1}, nil
+}
+
+func intBits(typ pgval.OID) string {
+	switch typ {
+	case pgval.Int2OID:
+		return "16"
+	case pgval.Int4OID:
+		return "32"
+	}
+	return "64"
 }
 
 func (t *translator) unifyNumeric(l, r expr) (expr, expr, error) {

@@ -176,7 +176,7 @@ func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStm
 			if err != nil {
 				return err
 			}
-			items = append(items, e.sql)
+			items = append(items, numericSortKey(e))
 		}
 		b.WriteString(" GROUP BY " + strings.Join(items, ", "))
 	}
@@ -204,7 +204,7 @@ func (t *translator) orderLimit(b *strings.Builder, s *scope, sel *pg.SelectStmt
 				s.aggAllowed = false
 				return err
 			}
-			items = append(items, e.sql+sortSuffix(sb))
+			items = append(items, numericSortKey(e)+sortSuffix(sb))
 		}
 		s.aggAllowed = false
 		b.WriteString(" ORDER BY " + strings.Join(items, ", "))
