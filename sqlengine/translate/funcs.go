@@ -169,13 +169,17 @@ func (t *translator) funcCall(s *scope, fc *pg.FuncCall) (expr, error) {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s does not exist", strings.Join(parts, "."))
 	}
 	spec, ok := functions[name]
+	if fc.Over != nil {
+		return t.windowCall(s, fc, name, spec, ok)
+	}
+	if _, isWindow := windowFuncs[name]; isWindow {
+		return expr{}, pgerr.New(pgerr.WrongObjectType, "window function %s requires an OVER clause", name).
+			WithPosition(fc.Location + 1)
+	}
 	if !ok || (name == "effect_id" && schema != "chr2") {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s does not exist", name).
 			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.").
 			WithPosition(fc.Location + 1)
-	}
-	if fc.Over != nil {
-		return expr{}, pgerr.Unsupported("window functions")
 	}
 	if !spec.agg && (fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil) {
 		return expr{}, pgerr.New(pgerr.WrongObjectType, "%s is not an aggregate function", name)
@@ -640,7 +644,12 @@ func fnToJSONB(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 
 func fnCount(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if fc.AggStar {
-		return typed("count(*)", int8, "count"), nil
+		inner := &scope{parent: s.parent, items: s.items}
+		filter, err := t.aggFilter(inner, fc.AggFilter)
+		if err != nil {
+			return expr{}, err
+		}
+		return typed("count(*)"+filter, int8, "count"), nil
 	}
 	return t.aggregate(s, fc, "count", func(e expr) (expr, error) {
 		return typed("", int8, "count"), nil

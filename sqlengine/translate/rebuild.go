@@ -10,48 +10,129 @@ import (
 	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
 
-// emitRebuild renders the table rebuild described in alter.go.
+// emitRebuild renders the table rebuild described in alter.go. Every
+// table that references the rebuilt one (directly or through others) is
+// rebuilt with it, unchanged: their new copies reference the new tables, so
+// dropping the old ones runs no foreign key action.
 func (t *translator) emitRebuild(d *ddl, st *alterState) error {
-	td := st.td
-	if refs := t.referencedBy(st.orig); len(refs) > 0 {
-		return pgerr.Unsupported("this ALTER TABLE on a table referenced by foreign keys").
-			WithDetail("The change needs the table rebuilt, and constraint %s references it.", refs[0].Name).
-			WithHint("Drop the referencing foreign keys first and add them again afterwards.")
+	set, err := t.rebuildSet(st)
+	if err != nil {
+		return err
 	}
-	old := st.orig.SQLiteName
-	tmp := old + "$new"
-	d.add("%s", t.sqliteCreateTableNamed(td, tmp))
-	cols := make([]string, 0, len(td.cols)+1)
-	vals := make([]string, 0, len(td.cols)+1)
-	if !hasRowidAlias(td) {
-		cols, vals = append(cols, "rowid"), append(vals, `"o".rowid`)
+	t.rebuildNames = map[uint32]string{}
+	for _, x := range set {
+		t.rebuildNames[x.orig.OID] = x.orig.SQLiteName + "$new"
 	}
-	for _, cd := range td.cols {
-		cols = append(cols, quote(cd.col.Name))
-		vals = append(vals, st.src[cd.col.Num])
+	defer func() { t.rebuildNames = nil }()
+	for _, x := range set {
+		t.copyIntoNew(d, x)
 	}
-	d.add("INSERT INTO %s (%s) SELECT %s FROM %s AS \"o\" ORDER BY \"o\".rowid", quote(tmp), strings.Join(cols, ", "),
-		strings.Join(vals, ", "), quote(old))
-	d.add("DROP TABLE %s", quote(old))
-	// legacy_alter_table: the rename must not re-check views that named the
-	// dropped table; foreign keys are renamed regardless.
+	for i := len(set) - 1; i >= 0; i-- {
+		d.add("DROP TABLE %s", quote(set[i].orig.SQLiteName))
+	}
+	// legacy_alter_table: the renames must not re-check views that named the
+	// dropped tables; foreign keys are renamed regardless.
 	d.add("PRAGMA legacy_alter_table = ON")
-	d.add("ALTER TABLE %s RENAME TO %s", quote(tmp), quote(old))
+	for _, x := range set {
+		d.add("ALTER TABLE %s RENAME TO %s", quote(x.orig.SQLiteName+"$new"), quote(x.orig.SQLiteName))
+	}
 	d.add("PRAGMA legacy_alter_table = OFF")
-	for _, idx := range td.indexes {
-		if idx.SQLiteName == "" {
-			continue
+	for _, x := range set {
+		for _, idx := range x.td.indexes {
+			if idx.SQLiteName == "" {
+				continue
+			}
+			sql, err := t.indexSQL(x.td, idx, x.orig.SQLiteName)
+			if err != nil {
+				return err
+			}
+			d.add("%s", sql)
 		}
-		sql, err := t.indexSQL(td, idx, old)
-		if err != nil {
-			return err
-		}
-		d.add("%s", sql)
 	}
 	for _, sql := range st.postRebuild {
 		d.add("%s", sql)
 	}
 	return nil
+}
+
+// copyIntoNew creates "<name>$new" with the table's final definition and
+// copies the rows in rowid order.
+func (t *translator) copyIntoNew(d *ddl, x *alterState) {
+	old := x.orig.SQLiteName
+	tmp := old + "$new"
+	d.add("%s", t.sqliteCreateTableNamed(x.td, tmp))
+	cols := make([]string, 0, len(x.td.cols)+1)
+	vals := make([]string, 0, len(x.td.cols)+1)
+	if !hasRowidAlias(x.td) {
+		cols, vals = append(cols, "rowid"), append(vals, `"o".rowid`)
+	}
+	for _, cd := range x.td.cols {
+		cols = append(cols, quote(cd.col.Name))
+		vals = append(vals, x.src[cd.col.Num])
+	}
+	d.add("INSERT INTO %s (%s) SELECT %s FROM %s AS \"o\" ORDER BY \"o\".rowid", quote(tmp), strings.Join(cols, ", "),
+		strings.Join(vals, ", "), quote(old))
+}
+
+// rebuildSet returns the rebuilt table followed by every table that
+// references it transitively, parents before children.
+func (t *translator) rebuildSet(st *alterState) ([]*alterState, error) {
+	set := []*alterState{st}
+	in := map[uint32]*alterState{st.orig.OID: st}
+	for i := 0; i < len(set); i++ {
+		for _, fk := range t.referencedBy(set[i].orig) {
+			child := t.constraintTable(fk)
+			if child == nil || in[child.OID] != nil {
+				continue
+			}
+			td, err := t.loadTableDef(child)
+			if err != nil {
+				return nil, err
+			}
+			cst := &alterState{td: td, orig: child, src: map[int16]string{}}
+			for _, c := range child.Columns {
+				cst.src[c.Num] = `"o".` + quote(c.Name)
+			}
+			in[child.OID] = cst
+			set = append(set, cst)
+		}
+	}
+	return topoOrder(set)
+}
+
+// topoOrder orders tables so that a table comes after the tables it
+// references (self-references aside); a cycle cannot be copied row by row
+// under immediate foreign keys and is refused.
+func topoOrder(set []*alterState) ([]*alterState, error) {
+	in := map[uint32]bool{}
+	for _, x := range set {
+		in[x.orig.OID] = true
+	}
+	done := map[uint32]bool{}
+	var out []*alterState
+	for len(out) < len(set) {
+		progressed := false
+		for _, x := range set {
+			if done[x.orig.OID] {
+				continue
+			}
+			ready := true
+			for _, con := range x.td.cons {
+				if con.Type == catalog.ConForeign && con.RefTable != x.orig.OID && in[con.RefTable] && !done[con.RefTable] {
+					ready = false
+				}
+			}
+			if ready {
+				done[x.orig.OID] = true
+				out = append(out, x)
+				progressed = true
+			}
+		}
+		if !progressed {
+			return nil, pgerr.Unsupported("this ALTER TABLE on tables that reference each other in a cycle")
+		}
+	}
+	return out, nil
 }
 
 // hasRowidAlias reports whether the table's primary key is SQLite's

@@ -16,6 +16,8 @@ type scope struct {
 	items  []*rangeItem
 	// aggAllowed is set while translating a select list, HAVING or ORDER BY.
 	aggAllowed bool
+	// windows are the query's named windows (WINDOW w AS (…)).
+	windows map[string]*pg.WindowDef
 }
 
 // rangeItem is one FROM item (table, subquery, CTE reference, VALUES).

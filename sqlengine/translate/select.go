@@ -130,6 +130,13 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 		}
 		from = f
 	}
+	for _, n := range sel.WindowClause {
+		wd := n.GetWindowDef()
+		if s.windows == nil {
+			s.windows = map[string]*pg.WindowDef{}
+		}
+		s.windows[wd.Name] = wd
+	}
 	s.aggAllowed = true
 	cols, err := t.targetList(s, sel.TargetList)
 	if err != nil {

@@ -72,6 +72,9 @@ func (t *translator) fkClause(td *tableDef, con *catalog.Constraint, selfName st
 	name := selfName
 	if ref != td.rel && ref != nil {
 		name = ref.SQLiteName
+		if n, ok := t.rebuildNames[ref.OID]; ok {
+			name = n // rebuilt in the same statement
+		}
 	}
 	quoted := make([]string, len(cols))
 	for i, c := range cols {

@@ -105,6 +105,9 @@ type translator struct {
 	// overrides replaces catalog relations while rendering definitions that
 	// name a relation this statement renames.
 	overrides map[uint32]*catalog.Relation
+	// rebuildNames maps the tables a rebuild copies to the SQLite names of
+	// their new copies.
+	rebuildNames map[uint32]string
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
