@@ -70,6 +70,9 @@ func copyInsertSQL(op *translate.CopyOp) string {
 		if sqltype.StorageOf(c.Type) == sqltype.Blob {
 			v = "unhex(" + v + ")"
 		}
+		if c.Type == pgval.NumericOID && c.TypMod >= 4 {
+			v = "chr2_num_typmod(" + v + ", " + strconv.Itoa(int(c.TypMod)) + ")"
+		}
 		vals = append(vals, v)
 	}
 	for _, d := range op.Defaults {

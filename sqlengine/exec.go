@@ -75,6 +75,7 @@ type stepResult struct {
 // Sequences named in seqs are loaded before and written back after.
 func (c *sqliteConn) runSteps(ctx context.Context, rec *stmtRecord, visit func([]driver.Value) error) (stepResult, error) {
 	var res stepResult
+	c.env.Ctx = ctx // pg_sleep waits on it
 	if err := c.env.LoadSequences(rec.Seqs, c.loadSequences); err != nil {
 		return res, err
 	}

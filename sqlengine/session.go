@@ -84,7 +84,7 @@ func (s *session) Parse(_ context.Context, sql string, paramOIDs []uint32) ([]pg
 
 func (s *session) options() translate.Options {
 	return translate.Options{SearchPath: s.settings.searchPath(), User: s.info.User, Database: s.info.Database,
-		Settings: s.settings.list}
+		Settings: s.settings.list, ProcessID: s.info.ProcessID}
 }
 
 // catalog is the catalog this session's statements must be translated with.

@@ -129,13 +129,40 @@ func (s *session) setSQL(plan *translate.Plan, w pgwire.ResultWriter) (string, e
 		w.Notice(warning(pgerr.NoActiveSQLTransaction, "SET LOCAL can only be used in transaction blocks"))
 		return plan.Tag, nil
 	}
-	if s.inBlock() {
-		s.rememberSettings(op)
-	}
-	if err := s.settings.set(op); err != nil {
-		return "", err
+	for _, o := range append([]translate.SetOp{*op}, op.Next...) {
+		if s.inBlock() {
+			s.rememberSettings(&o)
+		}
+		if err := s.settings.set(&o); err != nil {
+			return "", err
+		}
+		if o.Name == "transaction_read_only" && s.inBlock() {
+			s.readOnly = s.settings.values["transaction_read_only"] == "on"
+		}
 	}
 	return plan.Tag, nil
+}
+
+// beginSettings sets the transaction's characteristics at BEGIN.
+func (s *session) beginSettings(op *translate.TxOp) error {
+	iso := s.settings.values["default_transaction_isolation"]
+	if op.Isolation != "" {
+		v, err := isolationLevel(op.Isolation)
+		if err != nil {
+			return err
+		}
+		iso = v
+	}
+	s.settings.values["transaction_isolation"] = iso
+	s.settings.values["transaction_read_only"] = map[bool]string{true: "on", false: "off"}[s.readOnly]
+	return nil
+}
+
+// endTransactionSettings returns the transaction characteristics to the
+// session defaults when a block ends.
+func (s *session) endTransactionSettings() {
+	s.settings.values["transaction_isolation"] = s.settings.values["default_transaction_isolation"]
+	s.settings.values["transaction_read_only"] = s.settings.values["default_transaction_read_only"]
 }
 
 func (s *session) rememberSettings(op *translate.SetOp) {

@@ -77,6 +77,21 @@ func timeZoneValue(s string) (string, error) {
 	return s, nil
 }
 
+// isolationLevel accepts PostgreSQL's four levels. chr2sql runs every
+// transaction serializably, which gives each level at least its
+// guarantees; the level is reported as requested, as PostgreSQL reports
+// READ UNCOMMITTED although it runs it as READ COMMITTED.
+func isolationLevel(s string) (string, error) {
+	v := strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	switch v {
+	case "serializable", "repeatable read", "read committed", "read uncommitted":
+		return v, nil
+	case "default":
+		return "read committed", nil
+	}
+	return "", pgerr.New(pgerr.InvalidParameterValue, "invalid value for parameter \"transaction_isolation\": %q", s)
+}
+
 func readConsistency(s string) (string, error) {
 	switch strings.ToLower(s) {
 	case ReadLinearizable, ReadLocal:
@@ -109,8 +124,9 @@ var settings = map[string]setting{
 	"extra_float_digits":                  {def: "1", check: anyValue},
 	"client_min_messages":                 {def: "notice", check: anyValue},
 	"bytea_output":                        {def: "hex", check: fixed("hex")},
-	"transaction_isolation":               {def: "serializable", check: anyValue},
-	"default_transaction_isolation":       {def: "serializable", check: anyValue},
+	"transaction_isolation":               {def: "read committed", check: isolationLevel},
+	"default_transaction_isolation":       {def: "read committed", check: isolationLevel},
+	"transaction_read_only":               {def: "off", check: onOff},
 	"max_identifier_length":               {def: "63", readOnly: true},
 	"max_connections":                     {def: "100", readOnly: true},
 	"synchronous_commit":                  {def: "on", check: anyValue},

@@ -26,6 +26,10 @@ func (s *session) txControl(ctx context.Context, op *translate.TxOp, w pgwire.Re
 		s.implicitTx = false
 		s.state = txOpen
 		s.readOnly = op.ReadOnly || s.settings.values["default_transaction_read_only"] == "on"
+		if err := s.beginSettings(op); err != nil {
+			s.resetBlock()
+			return "", err
+		}
 		return "BEGIN", nil
 	case translate.TxCommit:
 		if !s.inBlock() {
@@ -71,6 +75,7 @@ func (s *session) rollbackBlock() {
 // advisory locks.
 func (s *session) endBlock(committed bool) {
 	s.endBlockSettings(committed)
+	s.endTransactionSettings()
 	s.releaseAdvisory(true)
 }
 

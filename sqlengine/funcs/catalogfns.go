@@ -17,11 +17,36 @@ import (
 
 func catalogFunctions() map[string]fnDef {
 	return map[string]fnDef{
-		"chr2_typinfo":     {2, typInfo},
-		"chr2_info_type":   {3, infoType},
-		"chr2_csv_map":     {2, csvMap},
-		"chr2_format_type": {2, formatType},
+		"chr2_typinfo":          {2, typInfo},
+		"chr2_info_type":        {3, infoType},
+		"chr2_csv_map":          {2, csvMap},
+		"chr2_format_type":      {2, formatType},
+		"chr2_unique_violation": {-1, uniqueViolation},
 	}
+}
+
+// uniqueViolation raises 23505 naming the conflicting key:
+// (constraint, table, "col, col", value, type OID, value, type OID, …).
+func uniqueViolation(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if len(a) < 3 {
+		return nil, Error(pgerr.InternalError, "chr2_unique_violation: too few arguments")
+	}
+	name, table, cols := fmt.Sprint(a[0]), fmt.Sprint(a[1]), fmt.Sprint(a[2])
+	vals := make([]string, 0, (len(a)-3)/2)
+	for i := 3; i+1 < len(a); i += 2 {
+		if a[i] == nil {
+			vals = append(vals, "null")
+			continue
+		}
+		s, err := castText(a[i], pgval.OID(asInt(a[i+1])))
+		if err != nil {
+			return nil, FromPG(err)
+		}
+		vals = append(vals, s)
+	}
+	pe := pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint %q", name).
+		WithDetail("Key (%s)=(%s) already exists.", cols, strings.Join(vals, ", ")).WithConstraint(table, name)
+	return nil, FromPG(pe)
 }
 
 // typInfo returns one pg_type attribute of a type the value model knows.

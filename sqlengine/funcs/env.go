@@ -1,6 +1,7 @@
 package funcs
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -24,6 +25,9 @@ type Env struct {
 	Seed uint64
 	// BackendPID is the session's process id (0 when replaying).
 	BackendPID int64
+	// Ctx is the running statement's context: cancellation and
+	// statement_timeout end a pg_sleep.
+	Ctx context.Context
 
 	rng       *rand.Rand
 	effectNum uint32
@@ -198,10 +202,27 @@ func Error(code pgerr.Code, format string, args ...any) error {
 	return fmt.Errorf("[chr2 %s] %s", code, fmt.Sprintf(format, args...))
 }
 
-// FromPG encodes a *pgerr.Error raised inside a SQLite function.
+// FromPG encodes a *pgerr.Error raised inside a SQLite function. Detail,
+// table and constraint follow the message, separated by fieldSep.
 func FromPG(err error) error {
 	pe := pgerr.From(err)
-	return fmt.Errorf("[chr2 %s] %s", pe.Code, pe.Message)
+	if pe.Detail == "" && pe.ConstraintName == "" && pe.TableName == "" {
+		return fmt.Errorf("[chr2 %s] %s", pe.Code, pe.Message)
+	}
+	return fmt.Errorf("[chr2 %s] %s%c%s%c%s%c%s", pe.Code, pe.Message, fieldSep, pe.Detail, fieldSep, pe.TableName,
+		fieldSep, pe.ConstraintName)
+}
+
+// fieldSep separates the optional fields of an encoded error.
+const fieldSep = '\x1f'
+
+// decodeFields splits an encoded error text into its fields.
+func decodeFields(pe *pgerr.Error) *pgerr.Error {
+	parts := strings.Split(pe.Message, string(fieldSep))
+	if len(parts) == 4 {
+		pe.Message, pe.Detail, pe.TableName, pe.ConstraintName = parts[0], parts[1], parts[2], parts[3]
+	}
+	return pe
 }
 
 // DecodeError finds a SQLSTATE-tagged message inside a SQLite error text.
@@ -215,5 +236,5 @@ func DecodeError(msg string) (*pgerr.Error, bool) {
 	if j := strings.Index(text, " ("); j >= 0 && strings.HasSuffix(text, ")") && strings.Contains(text[j:], "SQLITE_") {
 		text = text[:j]
 	}
-	return &pgerr.Error{Code: code, Message: text}, true
+	return decodeFields(&pgerr.Error{Code: code, Message: text}), true
 }

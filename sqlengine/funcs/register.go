@@ -1,10 +1,13 @@
 package funcs
 
 import (
+	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -69,6 +72,9 @@ func contextFunctions(env *Env) map[string]fnDef {
 		"chr2_backend_pid": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
 			return env.BackendPID, nil
 		}},
+		"chr2_sleep": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return sleep(env.Ctx, a[0])
+		}},
 		"chr2_nextval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			return env.nextval(uint32(asInt(a[0])))
 		}},
@@ -116,4 +122,29 @@ func compareNumericText(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+// sleep is pg_sleep: it waits on the statement's context.
+func sleep(ctx context.Context, secs driver.Value) (driver.Value, error) {
+	if secs == nil {
+		return "", nil
+	}
+	d := time.Duration(asFloat(secs) * float64(time.Second))
+	if d <= 0 {
+		return "", nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return "", nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, Error(pgerr.QueryCanceled, "canceling statement due to statement timeout")
+		}
+		return nil, Error(pgerr.QueryCanceled, "canceling statement due to user request")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
 
 // userEffectColumns are the chr2.effects columns an application may set;
@@ -57,12 +58,21 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	}
 	b.WriteString(" " + source)
 	target := &rangeItem{name: alias, rel: rel, cols: relationCols(rel)}
+	covered := map[uint32]bool{}
 	if ins.OnConflictClause != nil {
 		oc, err := t.onConflict(rel, target, ins.OnConflictClause)
 		if err != nil {
 			return nil, err
 		}
 		b.WriteString(oc)
+		if ins.OnConflictClause.Infer == nil {
+			covered = nil // DO NOTHING for every constraint
+		} else if idx := t.inferredIndex(rel, ins.OnConflictClause.Infer); idx != nil {
+			covered[idx.OID] = true
+		}
+	}
+	if covered != nil && source != "DEFAULT VALUES" {
+		b.WriteString(uniqueViolationClauses(rel, covered))
 	}
 	plan := &Plan{Kind: KindWrite, Tag: "INSERT"}
 	if err := t.returning(&b, plan, target, ins.ReturningList); err != nil {
@@ -449,4 +459,73 @@ func (t *translator) deletePlan(del *pg.DeleteStmt) (*Plan, error) {
 	}
 	plan.Steps = []Step{{SQL: b.String(), Args: t.argsFor(""), Rows: len(plan.Columns) > 0, Count: true}}
 	return plan, nil
+}
+
+// uniqueViolationClauses makes a unique violation name its key values, as
+// PostgreSQL's DETAIL does ("Key (id)=(1) already exists."): SQLite's own
+// error names only the columns, so each unique index gets an ON CONFLICT
+// clause whose update raises the error with the conflicting values.
+func uniqueViolationClauses(rel *catalog.Relation, covered map[uint32]bool) string {
+	var b strings.Builder
+	for _, idx := range rel.Indexes {
+		if !idx.Unique || idx.Predicate != "" || covered[idx.OID] || len(idx.Columns) == 0 {
+			continue
+		}
+		cols := make([]string, 0, len(idx.Columns))
+		names := make([]string, 0, len(idx.Columns))
+		args := make([]string, 0, 2*len(idx.Columns))
+		for _, n := range idx.Columns {
+			c, ok := rel.ColumnByNum(n)
+			if !ok {
+				return ""
+			}
+			cols = append(cols, quote(c.Name))
+			names = append(names, c.Name)
+			args = append(args, `"excluded".`+quote(c.Name), oidLit(c.Type))
+		}
+		b.WriteString(" ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + cols[0] +
+			" = chr2_unique_violation(" + sqltype.QuoteString(idx.Name) + ", " + sqltype.QuoteString(rel.Name) + ", " +
+			sqltype.QuoteString(strings.Join(names, ", ")) + ", " + strings.Join(args, ", ") + ")")
+	}
+	return b.String()
+}
+
+// inferredIndex finds the unique index an ON CONFLICT target names.
+func (t *translator) inferredIndex(rel *catalog.Relation, inf *pg.InferClause) *catalog.Index {
+	var nums []int16
+	if inf.Conname != "" {
+		for _, con := range rel.Constraint {
+			if con.Name == inf.Conname {
+				for _, idx := range rel.Indexes {
+					if idx.OID == con.IndexOID {
+						return idx
+					}
+				}
+			}
+		}
+		return nil
+	}
+	for _, n := range inf.IndexElems {
+		if c, ok := rel.Column(n.GetIndexElem().Name); ok {
+			nums = append(nums, c.Num)
+		}
+	}
+	for _, idx := range rel.Indexes {
+		if idx.Unique && sameNumSet(idx.Columns, nums) {
+			return idx
+		}
+	}
+	return nil
+}
+
+func sameNumSet(a, b []int16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsNum(b, x) {
+			return false
+		}
+	}
+	return true
 }

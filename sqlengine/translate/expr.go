@@ -415,6 +415,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	}
 	out, err := t.castExpr(e, target, mod)
 	if err != nil {
+		if pe, ok := err.(*pgerr.Error); ok && pe.Position == 0 && e.lit != nil {
+			pe.Position = literalLocation(tc.Arg) + 1
+		}
 		return expr{}, err
 	}
 	if e.col == nil && (e.name == "?column?" || e.name == "") {
@@ -425,6 +428,14 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 		out.name = e.name
 	}
 	return out, nil
+}
+
+// literalLocation is the position of a constant in the statement.
+func literalLocation(n *pg.Node) int32 {
+	if c, ok := n.Node.(*pg.Node_AConst); ok {
+		return c.AConst.Location
+	}
+	return -1
 }
 
 // regclassLiteral resolves 'name'::regclass to the relation's OID; a

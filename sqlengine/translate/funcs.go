@@ -139,7 +139,7 @@ func functionTable() map[string]fnSpec {
 		"version":          {special: fnConst(pgval.TextOID, "PostgreSQL 16.4 (chr2sql) on x86_64-pc-linux-gnu, compiled by Go, 64-bit")},
 		"current_database": {special: fnCurrentDatabase},
 		"current_schema":   {special: fnCurrentSchema},
-		"pg_backend_pid":   {sqlName: "chr2_backend_pid", ret: int4, maxArgs: 0},
+		"pg_backend_pid":   {special: fnBackendPID},
 	}
 }
 
@@ -147,6 +147,10 @@ func fnConst(typ pgval.OID, v string) func(*translator, *scope, *pg.FuncCall) (e
 	return func(*translator, *scope, *pg.FuncCall) (expr, error) {
 		return typed(sqltype.QuoteString(v), typ, ""), nil
 	}
+}
+
+func fnBackendPID(t *translator, _ *scope, _ *pg.FuncCall) (expr, error) {
+	return typed(strconv.FormatUint(uint64(t.opts.ProcessID), 10), int4, "pg_backend_pid"), nil
 }
 
 func fnCurrentDatabase(t *translator, _ *scope, _ *pg.FuncCall) (expr, error) {

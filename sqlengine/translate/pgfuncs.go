@@ -23,7 +23,7 @@ func catalogFunctionTable() map[string]fnSpec {
 		"format_type":                        {sqlName: "chr2_format_type", args: []pgval.OID{oidT, int4}, ret: text, minArgs: 2, maxArgs: 2},
 		"pg_get_expr":                        {special: fnPgGetExpr},
 		"pg_get_indexdef":                    {special: metaLookup("definition", "_chr2_indexes", 1, 3)},
-		"pg_get_constraintdef":               {special: metaLookup("definition", "_chr2_constraints", 1, 2)},
+		"pg_get_constraintdef":               {special: fnConstraintDef},
 		"pg_get_viewdef":                     {special: metaLookup("definition", "_chr2_relations", 1, 2)},
 		"pg_table_is_visible":                {special: fnTableIsVisible},
 		"pg_type_is_visible":                 {special: fnConstBool(true, 1)},
@@ -61,6 +61,7 @@ func catalogFunctionTable() map[string]fnSpec {
 		"session_user":                       {special: fnUserName},
 		"current_setting":                    {special: fnCurrentSetting},
 		"pg_get_serial_sequence":             {special: fnSerialSequence},
+		"pg_sleep":                           {special: fnSleep},
 		"to_regclass":                        {special: fnToRegclass},
 		"pg_typeof":                          {special: fnTypeof},
 		"pg_partition_ancestors":             {special: fnPartitionAncestors},
@@ -190,6 +191,32 @@ func metaLookup(col, table string, minArgs, maxArgs int) func(*translator, *scop
 		}
 		return typed("(SELECT "+col+" FROM "+table+" WHERE oid = "+o.sql+")", text, funcName(fc)), nil
 	}
+}
+
+// fnConstraintDef is pg_get_constraintdef; the pretty form prints a CHECK
+// expression without the outer parentheses.
+func fnConstraintDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) < 1 || len(fc.Args) > 2 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function pg_get_constraintdef with %d arguments does not exist", len(fc.Args))
+	}
+	o, err := t.oidArg(s, fc.Args[0])
+	if err != nil {
+		return expr{}, err
+	}
+	pretty := "0"
+	if len(fc.Args) == 2 {
+		p, err := t.expr(s, fc.Args[1])
+		if err != nil {
+			return expr{}, err
+		}
+		if p, err = t.coerce(p, boolT); err != nil {
+			return expr{}, err
+		}
+		pretty = p.sql
+	}
+	sql := "(SELECT CASE WHEN " + pretty + " AND _k.type = 'c' THEN 'CHECK (' || _k.check_expr || ')' ELSE _k.definition END " +
+		"FROM _chr2_constraints _k WHERE _k.oid = " + o.sql + ")"
+	return typed(sql, text, "pg_get_constraintdef"), nil
 }
 
 // visibleNamespaces lists the OIDs of pg_catalog and the search path.
@@ -337,14 +364,14 @@ func fnCurrentSetting(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {
 	return expr{}, pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 }
 
-func fnSerialSequence(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {
+func fnSerialSequence(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function pg_get_serial_sequence takes two arguments")
 	}
 	table, ok1 := constArg(fc.Args[0])
 	column, ok2 := constArg(fc.Args[1])
 	if !ok1 || !ok2 {
-		return expr{}, pgerr.Unsupported("pg_get_serial_sequence with non-constant arguments")
+		return t.serialSequenceLookup(s, fc)
 	}
 	rel, err := t.relationByText(table)
 	if err != nil {
@@ -362,6 +389,43 @@ func fnSerialSequence(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {
 		return typed("NULL", text, "pg_get_serial_sequence"), nil
 	}
 	return typed(sqltype.QuoteString(seq.Namespace.Name+"."+seq.Name), text, "pg_get_serial_sequence"), nil
+}
+
+// serialSequenceLookup resolves pg_get_serial_sequence(table, column) whose
+// arguments are computed (inspectors pass attrelid::regclass::text).
+func (t *translator) serialSequenceLookup(s *scope, fc *pg.FuncCall) (expr, error) {
+	args := make([]string, 2)
+	for i, a := range fc.Args {
+		e, err := t.expr(s, a)
+		if err != nil {
+			return expr{}, err
+		}
+		if e, err = t.coerce(e, text); err != nil {
+			return expr{}, err
+		}
+		args[i] = e.sql
+	}
+	sql := "(SELECT _sn.name || '.' || _s.name FROM _chr2_attributes _a JOIN _chr2_relations _r ON _r.oid = _a.rel " +
+		"JOIN _chr2_namespaces _rn ON _rn.oid = _r.nsp JOIN _chr2_relations _s ON _s.oid = _a.default_seq " +
+		"JOIN _chr2_namespaces _sn ON _sn.oid = _s.nsp WHERE _a.name = " + args[1] + " AND (_rn.name || '.' || _r.name = " +
+		args[0] + " OR _r.name = " + args[0] + " AND _r.nsp IN (" + strings.Join(t.visibleNamespaces(), ", ") + ")) LIMIT 1)"
+	return typed(sql, text, "pg_get_serial_sequence"), nil
+}
+
+// fnSleep is pg_sleep(seconds): chr2_sleep waits on the statement's
+// context, so a cancel request or statement_timeout ends it.
+func fnSleep(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) != 1 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function pg_sleep takes one argument")
+	}
+	e, err := t.expr(s, fc.Args[0])
+	if err != nil {
+		return expr{}, err
+	}
+	if e, err = t.coerce(e, flt8); err != nil {
+		return expr{}, err
+	}
+	return typed("chr2_sleep("+e.sql+")", pgval.VoidOID, "pg_sleep"), nil
 }
 
 func fnToRegclass(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {

@@ -154,6 +154,8 @@ type TxOp struct {
 	Savepoint string
 	ReadOnly  bool
 	Chain     bool
+	// Isolation is the level BEGIN asked for ("" for the default).
+	Isolation string
 }
 
 // SetOp is SET name = value / RESET name / RESET ALL / SET LOCAL.
@@ -163,6 +165,9 @@ type SetOp struct {
 	Reset bool
 	All   bool
 	Local bool
+	// Next are further settings of the same statement (SET TRANSACTION
+	// ISOLATION LEVEL … READ ONLY).
+	Next []SetOp
 }
 
 // ShowOp is SHOW name.

@@ -107,11 +107,57 @@ func (t *translator) resolveColumn(s *scope, fields []string, loc int32) (*range
 		return nil, scopeCol{}, pgerr.New(pgerr.UndefinedTable,
 			"missing FROM-clause entry for table %q", qual).WithPosition(loc + 1)
 	}
-	full := col
 	if qual != "" {
-		full = qual + "." + col
+		return nil, scopeCol{}, pgerr.New(pgerr.UndefinedColumn, "column %s.%s does not exist", qual, col).WithPosition(loc + 1)
 	}
-	return nil, scopeCol{}, pgerr.New(pgerr.UndefinedColumn, "column %s does not exist", full).WithPosition(loc + 1)
+	e := pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", col).WithPosition(loc + 1)
+	if item, c, ok := closestColumn(s, col); ok {
+		e = e.WithHint("Perhaps you meant to reference the column \"%s.%s\".", item.name, c.name)
+	}
+	return nil, scopeCol{}, e
+}
+
+// closestColumn finds the visible column whose name is nearest to name, as
+// PostgreSQL's "Perhaps you meant…" hint does (edit distance at most half
+// the name's length, and a single best match).
+func closestColumn(s *scope, name string) (*rangeItem, scopeCol, bool) {
+	best, bestDist, ties := -1, len(name)/2+1, 0
+	var bi *rangeItem
+	var bc scopeCol
+	for sc := s; sc != nil; sc = sc.parent {
+		for _, it := range sc.items {
+			for _, c := range it.cols {
+				d := levenshtein(name, c.name)
+				switch {
+				case d < bestDist:
+					best, bestDist, ties, bi, bc = d, d, 1, it, c
+				case d == bestDist && best >= 0:
+					ties++
+				}
+			}
+		}
+	}
+	return bi, bc, best >= 0 && ties == 1
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func scopeHasItem(s *scope, name string) bool {

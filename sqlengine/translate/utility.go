@@ -18,11 +18,11 @@ func (t *translator) transaction(ts *pg.TransactionStmt) (*Plan, error) {
 		if ts.Kind == pg.TransactionStmtKind_TRANS_STMT_START {
 			tag = "START TRANSACTION"
 		}
-		ro, err := readOnlyOption(ts.Options)
+		ro, iso, err := readOnlyOption(ts.Options)
 		if err != nil {
 			return nil, err
 		}
-		op.ReadOnly = ro
+		op.ReadOnly, op.Isolation = ro, iso
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
 		op.Kind, tag = TxCommit, "COMMIT"
 	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
@@ -42,8 +42,8 @@ func (t *translator) transaction(ts *pg.TransactionStmt) (*Plan, error) {
 // readOnlyOption reads BEGIN's transaction modes. Every isolation level is
 // accepted: chr2sql always runs transactions serializably, which satisfies
 // the guarantees of each weaker level.
-func readOnlyOption(opts []*pg.Node) (bool, error) {
-	ro := false
+func readOnlyOption(opts []*pg.Node) (bool, string, error) {
+	ro, iso := false, ""
 	for _, o := range opts {
 		de := o.GetDefElem()
 		if de == nil {
@@ -56,12 +56,14 @@ func readOnlyOption(opts []*pg.Node) (bool, error) {
 					ro = iv.Ival.Ival != 0
 				}
 			}
-		case "transaction_isolation", "transaction_deferrable":
+		case "transaction_isolation":
+			iso = defString(de)
+		case "transaction_deferrable":
 		default:
-			return false, pgerr.Unsupported("transaction option " + de.Defname)
+			return false, "", pgerr.Unsupported("transaction option " + de.Defname)
 		}
 	}
-	return ro, nil
+	return ro, iso, nil
 }
 
 func (t *translator) set(vs *pg.VariableSetStmt) (*Plan, error) {
@@ -79,9 +81,7 @@ func (t *translator) set(vs *pg.VariableSetStmt) (*Plan, error) {
 	case pg.VariableSetKind_VAR_RESET_ALL:
 		op.Reset, op.All = true, true
 	case pg.VariableSetKind_VAR_SET_MULTI:
-		// SET TRANSACTION … / SET SESSION CHARACTERISTICS: isolation levels
-		// are accepted (every transaction is serializable).
-		return &Plan{Kind: KindNoop, Tag: "SET"}, nil
+		return transactionCharacteristics(vs)
 	default:
 		return nil, pgerr.Unsupported("this form of SET")
 	}
@@ -124,4 +124,46 @@ func setValue(args []*pg.Node) (string, error) {
 		}
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+// transactionCharacteristics handles SET TRANSACTION … (the current
+// transaction) and SET SESSION CHARACTERISTICS AS TRANSACTION … (the
+// defaults). Isolation levels are recorded and reported; every
+// transaction runs serializably.
+func transactionCharacteristics(vs *pg.VariableSetStmt) (*Plan, error) {
+	session := strings.EqualFold(vs.Name, "SESSION CHARACTERISTICS")
+	plan := &Plan{Kind: KindSet, Tag: "SET"}
+	for _, a := range vs.Args {
+		de := a.GetDefElem()
+		if de == nil {
+			continue
+		}
+		name := de.Defname
+		value := defString(de)
+		switch name {
+		case "transaction_isolation":
+		case "transaction_read_only":
+			if v, ok := defElemInt(de); ok {
+				value = map[bool]string{true: "on", false: "off"}[v != 0]
+			}
+		case "transaction_deferrable":
+			continue
+		default:
+			return nil, pgerr.Unsupported("transaction option " + name)
+		}
+		if session {
+			name = "default_" + name
+		}
+		if plan.Set != nil {
+			// Several modes: the session applies the first; the rest are
+			// chained here.
+			plan.Set.Next = append(plan.Set.Next, SetOp{Name: name, Value: value, Local: !session})
+			continue
+		}
+		plan.Set = &SetOp{Name: name, Value: value, Local: !session}
+	}
+	if plan.Set == nil {
+		return &Plan{Kind: KindNoop, Tag: "SET"}, nil
+	}
+	return plan, nil
 }
