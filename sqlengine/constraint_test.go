@@ -12,7 +12,7 @@ func TestUniqueViolationDetail(t *testing.T) {
 	must(t, s, `CREATE TABLE p (id int PRIMARY KEY, name text UNIQUE, price numeric(6,2))`)
 	must(t, s, `INSERT INTO p VALUES (1, 'widget', 2)`)
 	for sql, want := range map[string]string{
-		`INSERT INTO p VALUES (1, 'x', 1)`:            "Key (id)=(1) already exists.",
+		`INSERT INTO p VALUES (1, 'x', 1)`:              "Key (id)=(1) already exists.",
 		`INSERT INTO p (id, name) VALUES (2, 'widget')`: "Key (name)=(widget) already exists.",
 	} {
 		rs := run(t, s, sql)
