@@ -126,6 +126,11 @@ func (e *Engine) QueryLocal(ctx context.Context, sql string, args ...any) ([][]a
 	if err != nil {
 		return nil, err
 	}
+	// Read everything this node applied, including the leader's open epoch
+	// (the outbox is woken by commits not yet flushed to SQLite).
+	if err := e.writer.WaitVisible(ctx, e.writer.Applied()); err != nil {
+		return nil, clientError(err)
+	}
 	rc, err := e.acquireReader(ctx)
 	if err != nil {
 		return nil, err

@@ -152,11 +152,14 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	if tx.cat != nil {
 		tx.ep.cat = tx.cat
 	}
-	if p != nil && (tx.schema || tx.effects) {
-		// Schema and outbox changes must become visible soon: the catalog
-		// reload and the dispatcher read committed state.
-		p.late = tx.schema
+	if p != nil && tx.schema {
+		// The catalog reload reads committed state; DDL clients are
+		// answered once it is visible.
+		p.late = true
 		tx.ep.draining = true
+	}
+	if p != nil {
+		p.effects = tx.effects
 	}
 	w.active = nil
 	w.answerCommittedLocked()

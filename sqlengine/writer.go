@@ -106,7 +106,7 @@ type Writer struct {
 	cons     Consensus
 	conn     *sqliteConn
 	onSchema func(catalog.Querier) // reloads the engine's catalog after DDL became visible
-	onEffect func()                // wakes the outbox after effects became visible
+	onEffect func()                // wakes the outbox after effects committed (it must not block)
 
 	mu         sync.Mutex
 	leader     bool
@@ -157,6 +157,7 @@ type pending struct {
 	// late: answer the client only when the epoch's SQLite transaction
 	// commits (DDL, whose catalog must be current first).
 	late     bool
+	effects  bool // the transaction inserted effects: wake the outbox once committed
 	signaled bool
 	done     chan error
 }
@@ -529,13 +530,20 @@ func (w *Writer) answerCommittedLocked() {
 	if e == nil {
 		return
 	}
+	wake := false
 	for _, p := range e.pending {
 		if p.data != nil && !p.committed {
-			return // later entries and markers depend on this one
+			break // later entries and markers depend on this one
 		}
-		if !p.late {
+		if !p.late && !p.signaled {
 			p.signal(nil)
+			wake = wake || p.effects
 		}
+	}
+	if wake && w.onEffect != nil {
+		// The dispatcher reads through QueryLocal, which makes the epoch
+		// visible first: many commits share one flush.
+		w.onEffect()
 	}
 }
 
@@ -584,6 +592,13 @@ func (w *Writer) haltLocked(err error) {
 		w.epoch = nil
 	}
 	w.failWaitersLocked(w.halted)
+}
+
+// Applied returns the highest index applied on the write connection.
+func (w *Writer) Applied() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.applied
 }
 
 // Visible returns the highest index whose effects readers can see.

@@ -31,6 +31,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range numericFunctions() {
 		pure[name] = f
 	}
+	for name, f := range jsonFunctions() {
+		pure[name] = f
+	}
 	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
@@ -52,6 +55,20 @@ func Register(d *sqlite.Driver, env *Env) error {
 	if err := d.RegisterFunction("chr2_array_agg", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &arrayAgg{}, nil }}); err != nil {
 		return fmt.Errorf("funcs: register chr2_array_agg: %w", err)
+	}
+	aggs := map[string]struct {
+		n    int32
+		make func() sqlite.AggregateFunction
+	}{
+		"chr2_json_agg":        {2, func() sqlite.AggregateFunction { return &jsonAgg{} }},
+		"chr2_json_object_agg": {3, func() sqlite.AggregateFunction { return &jsonObjectAgg{} }},
+	}
+	for name, a := range aggs {
+		mk := a.make
+		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: a.n, Deterministic: true,
+			MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return mk(), nil }}); err != nil {
+			return fmt.Errorf("funcs: register %s: %w", name, err)
+		}
 	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
 }

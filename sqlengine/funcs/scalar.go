@@ -56,6 +56,7 @@ func pureFunctions() map[string]fnDef {
 		"chr2_time_add":     {4, timeAdd},
 		"chr2_time_diff":    {2, timeDiff},
 		"chr2_interval_neg": {1, intervalNeg},
+		"chr2_at_time_zone": {3, atTimeZone},
 		"chr2_date_trunc":   {2, dateTrunc},
 		"chr2_date_part":    {3, datePart},
 		"chr2_to_timestamp": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
@@ -73,7 +74,6 @@ func pureFunctions() map[string]fnDef {
 		"chr2_jsonb_concat":   {2, jsonbConcat},
 		"chr2_jsonb_contains": {2, jsonbContains},
 		"chr2_json_object":    {-1, jsonObject},
-		"chr2_to_json":        {2, toJSON},
 		"chr2_jsonb_typeof":   {1, jsonbTypeof},
 	}
 }

@@ -54,6 +54,30 @@ func timeAdd(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) 
 	return t.Format(sqltype.TimestampLayout), nil
 }
 
+// atTimeZone is AT TIME ZONE: mode 1 turns a timestamptz into the wall
+// clock of zone (timestamp), mode 2 reads a timestamp as zone's wall clock
+// (timestamptz).
+func atTimeZone(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil || a[1] == nil {
+		return nil, nil
+	}
+	loc, err := pgval.LoadLocation(fmt.Sprint(a[1]))
+	if err != nil {
+		return nil, Error(pgerr.InvalidParameterValue, "time zone %q not recognized", a[1])
+	}
+	t, err := parseStoredTime(a[0])
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	if asInt(a[2]) == 1 {
+		w := t.In(loc)
+		return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), time.UTC).
+			Format(sqltype.TimestampLayout), nil
+	}
+	w := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	return w.UTC().Format(sqltype.TimestampLayout), nil
+}
+
 // intervalNeg is unary minus on an interval.
 func intervalNeg(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 	if a[0] == nil {
@@ -473,38 +497,6 @@ func jsonObject(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, erro
 		return nil, Error(pgerr.InternalError, "%v", err)
 	}
 	return s, nil
-}
-
-// toJSON renders a storage value of type oid as JSON text.
-func toJSON(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
-	oid := pgval.OID(asInt(a[1]))
-	if a[0] == nil {
-		return "null", nil
-	}
-	switch {
-	case oid == pgval.JSONOID || oid == pgval.JSONBOID:
-		return fmt.Sprint(a[0]), nil
-	case oid == pgval.BoolOID:
-		if asInt(a[0]) != 0 {
-			return "true", nil
-		}
-		return "false", nil
-	case sqltype.IsNumeric(oid):
-		return fmt.Sprint(a[0]), nil
-	case oid == pgval.TimestamptzOID:
-		t, err := parseStoredTime(a[0])
-		if err != nil {
-			return nil, FromPG(err)
-		}
-		b, _ := json.Marshal(t.Format("2006-01-02T15:04:05.999999-07:00"))
-		return string(b), nil
-	}
-	text, err := castText(a[0], oid)
-	if err != nil {
-		return nil, FromPG(err)
-	}
-	b, _ := json.Marshal(text)
-	return string(b), nil
 }
 
 func jsonbTypeof(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {

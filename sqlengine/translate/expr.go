@@ -26,6 +26,14 @@ type expr struct {
 	// numConst is the canonical text of a numeric constant (folded at
 	// translation time).
 	numConst string
+	// row is set for a whole-row reference (t in SELECT row_to_json(t)).
+	row []rowField
+}
+
+// rowField is one column of a whole-row reference.
+type rowField struct {
+	name string
+	e    expr
 }
 
 func typed(sql string, typ pgval.OID, name string) expr {
@@ -162,6 +170,9 @@ func (t *translator) columnRef(s *scope, cr *pg.ColumnRef) (expr, error) {
 	if err != nil {
 		if len(fields) == 1 {
 			if e, ok := t.bareKeyword(fields[0]); ok {
+				return e, nil
+			}
+			if e, ok := t.wholeRow(s, fields[0]); ok {
 				return e, nil
 			}
 		}

@@ -50,6 +50,9 @@ func init() {
 	for name, spec := range advisoryFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range jsonFunctionTable() {
+		functions[name] = spec
+	}
 }
 
 func functionTable() map[string]fnSpec {
@@ -112,17 +115,15 @@ func functionTable() map[string]fnSpec {
 
 		// time
 		"date_trunc": {special: fnDateTrunc},
+		"timezone":   {special: fnTimezone},
 		"date_part":  {special: fnDatePart},
 		"extract":    {special: fnDatePart},
 		"to_timestamp": {sqlName: "chr2_to_timestamp", args: []pgval.OID{flt8}, ret: pgval.TimestamptzOID,
 			minArgs: 1, maxArgs: 1},
 
 		// json
-		"jsonb_build_object": {special: fnJSONBuildObject},
-		"json_build_object":  {special: fnJSONBuildObject},
+
 		"jsonb_typeof":       {sqlName: "chr2_jsonb_typeof", args: []pgval.OID{pgval.JSONBOID}, ret: text, minArgs: 1, maxArgs: 1},
-		"to_jsonb":           {special: fnToJSONB},
-		"to_json":            {special: fnToJSONB},
 
 		// aggregates
 		"count":      {special: fnCount, agg: true},
@@ -566,6 +567,36 @@ func fnDateTrunc(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	return typed("chr2_date_trunc("+field.sql+", "+ts.sql+")", typ, "date_trunc"), nil
 }
 
+// fnTimezone is timezone(zone, ts), which AT TIME ZONE parses to.
+func fnTimezone(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) != 2 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function timezone takes two arguments")
+	}
+	zone, err := t.expr(s, fc.Args[0])
+	if err != nil {
+		return expr{}, err
+	}
+	if zone, err = t.coerce(zone, text); err != nil {
+		return expr{}, err
+	}
+	ts, err := t.expr(s, fc.Args[1])
+	if err != nil {
+		return expr{}, err
+	}
+	if ts.lit != nil || ts.param > 0 && ts.typ == pgval.Unspecified {
+		if ts, err = t.coerce(ts, pgval.TimestamptzOID); err != nil {
+			return expr{}, err
+		}
+	}
+	switch ts.typ {
+	case pgval.TimestamptzOID:
+		return typed("chr2_at_time_zone("+ts.sql+", "+zone.sql+", 1)", pgval.TimestampOID, "timezone"), nil
+	case pgval.TimestampOID, pgval.DateOID:
+		return typed("chr2_at_time_zone("+ts.sql+", "+zone.sql+", 2)", pgval.TimestamptzOID, "timezone"), nil
+	}
+	return expr{}, pgerr.New(pgerr.UndefinedFunction, "function timezone(text, %s) does not exist", typeSQLName(ts.typ))
+}
+
 func fnDatePart(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function date_part takes two arguments")
@@ -592,58 +623,6 @@ func fnDatePart(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 		typ = pgval.NumericOID
 	}
 	return typed("chr2_date_part("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", typ, name), nil
-}
-
-func fnJSONBuildObject(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
-	if len(fc.Args)%2 != 0 {
-		return expr{}, pgerr.New(pgerr.InvalidParameterValue, "argument list must have even number of elements")
-	}
-	parts := make([]string, 0, len(fc.Args))
-	for i, a := range fc.Args {
-		e, err := t.expr(s, a)
-		if err != nil {
-			return expr{}, err
-		}
-		if i%2 == 0 {
-			sql, err := t.asText(e)
-			if err != nil {
-				return expr{}, err
-			}
-			parts = append(parts, sql)
-			continue
-		}
-		parts = append(parts, t.jsonValue(e))
-	}
-	name := strVal(fc.Funcname[len(fc.Funcname)-1])
-	typ := pgval.JSONBOID
-	if strings.HasPrefix(name, "json_") {
-		typ = pgval.JSONOID
-	}
-	return typed("chr2_json_object("+strings.Join(parts, ", ")+")", typ, name), nil
-}
-
-// jsonValue renders e as an argument to chr2_json_* constructors: a JSON
-// text tagged with its type so the function can encode it.
-func (t *translator) jsonValue(e expr) string {
-	if e.lit != nil {
-		e, _ = t.coerce(e, pgval.TextOID)
-	}
-	typ := e.typ
-	if typ == pgval.Unspecified || typ == pgval.UnknownOID {
-		typ = pgval.TextOID
-	}
-	return "chr2_to_json(" + e.sql + ", " + oidLit(typ) + ")"
-}
-
-func fnToJSONB(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
-	if len(fc.Args) != 1 {
-		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function to_jsonb takes one argument")
-	}
-	e, err := t.expr(s, fc.Args[0])
-	if err != nil {
-		return expr{}, err
-	}
-	return typed("chr2_to_json("+e.sql+", "+oidLit(e.typ)+")", pgval.JSONBOID, "to_jsonb"), nil
 }
 
 func fnCount(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {

@@ -579,6 +579,23 @@ func (t *translator) cteQuery(s *scope, c *pg.CommonTableExpr, sel *pg.SelectStm
 			def.cols = append(def.cols, scopeCol{name: name, sqlName: col.sqlName, typ: col.Type, mod: col.TypMod})
 		}
 		frame[c.Ctename] = def
+		if len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil || sel.WithClause != nil {
+			return query{}, pgerr.Unsupported("ORDER BY, LIMIT or WITH on a recursive query")
+		}
+		rec, err := t.selectQuery(&scope{parent: s.parent}, sel.Rarg)
+		if err != nil {
+			return query{}, err
+		}
+		if len(rec.cols) != len(base.cols) {
+			return query{}, pgerr.New(pgerr.SyntaxError, "each UNION query must have the same number of columns")
+		}
+		// SQLite needs the recursive arm to read the CTE at its own top
+		// level: the compound is emitted as is, not wrapped.
+		op := " UNION "
+		if sel.All {
+			op = " UNION ALL "
+		}
+		return query{sql: wrapCompound(base.sql) + op + rec.sql, cols: base.cols}, nil
 	}
 	return t.selectQuery(&scope{parent: s.parent}, sel)
 }
