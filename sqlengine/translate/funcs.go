@@ -123,7 +123,7 @@ func functionTable() map[string]fnSpec {
 
 		// json
 
-		"jsonb_typeof":       {sqlName: "chr2_jsonb_typeof", args: []pgval.OID{pgval.JSONBOID}, ret: text, minArgs: 1, maxArgs: 1},
+		"jsonb_typeof": {sqlName: "chr2_jsonb_typeof", args: []pgval.OID{pgval.JSONBOID}, ret: text, minArgs: 1, maxArgs: 1},
 
 		// aggregates
 		"count":      {special: fnCount, agg: true},
