@@ -151,8 +151,7 @@ func (s *session) copyFrom(ctx context.Context, st *statement, plan *translate.P
 		}
 		return s.copyFromForwarded(ctx, op, w)
 	}
-	formats := make([]int16, len(op.Columns))
-	r, err := w.CopyIn(0, formats)
+	r, err := w.CopyIn(copyWireFormat(op))
 	if err != nil {
 		return "", err
 	}
@@ -164,6 +163,72 @@ func (s *session) copyFrom(ctx context.Context, st *statement, plan *translate.P
 	return "COPY " + strconv.FormatInt(n, 10), nil
 }
 
+// copyWireFormat is the overall and per-column format of CopyIn/CopyOut.
+func copyWireFormat(op *translate.CopyOp) (int16, []int16) {
+	formats := make([]int16, len(op.Columns))
+	if op.Format != "binary" {
+		return 0, formats
+	}
+	for i := range formats {
+		formats[i] = 1
+	}
+	return 1, formats
+}
+
+// copySource yields the rows of COPY FROM data as storage values.
+type copySource struct {
+	text   *copyReader
+	binary *binaryCopyReader
+	s      *session
+	op     *translate.CopyOp
+	row    []any
+}
+
+func (s *session) newCopySource(op *translate.CopyOp, r io.Reader) *copySource {
+	src := &copySource{s: s, op: op, row: make([]any, len(op.Columns))}
+	if op.Format == "binary" {
+		types := make([]pgval.OID, len(op.Columns))
+		for i, c := range op.Columns {
+			types[i] = c.Type
+		}
+		src.binary = newBinaryCopyReader(r, types)
+	} else {
+		src.text = newCopyReader(r, copyFormatOf(op), len(op.Columns))
+	}
+	return src
+}
+
+// next returns the next row (reused between calls); errCopyEnd at the end.
+func (src *copySource) next() ([]any, error) {
+	if src.binary != nil {
+		vals, err := src.binary.next()
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			sv, err := sqltype.ToStorage(src.op.Columns[i].Type, v)
+			if err != nil {
+				return nil, pgerr.From(err)
+			}
+			src.row[i] = sv
+		}
+		return src.row, nil
+	}
+	fields, err := src.text.next()
+	if err != nil {
+		if errors.Is(err, errCopyEnd) {
+			return nil, err
+		}
+		return nil, pgerr.From(err)
+	}
+	for i, f := range fields {
+		if src.row[i], err = src.s.copyValue(src.op, i, f, src.text.line); err != nil {
+			return nil, err
+		}
+	}
+	return src.row, nil
+}
+
 func (s *session) isLeader() bool {
 	leader, _ := s.e.Leadership()
 	return leader
@@ -172,7 +237,7 @@ func (s *session) isLeader() bool {
 // copyRows reads, converts and inserts the rows of a COPY FROM.
 func (s *session) copyRows(ctx context.Context, plan *translate.Plan, r io.Reader) (int64, error) {
 	op := plan.Copy
-	cr := newCopyReader(r, copyFormatOf(op), len(op.Columns))
+	src := s.newCopySource(op, r)
 	sql := copyInsertSQL(op)
 	var batch copyBatch
 	var total int64
@@ -196,19 +261,13 @@ func (s *session) copyRows(ctx context.Context, plan *translate.Plan, r io.Reade
 		batch.rows = 0
 		return nil
 	}
-	row := make([]any, len(op.Columns))
 	for {
-		fields, err := cr.next()
+		row, err := src.next()
 		if errors.Is(err, errCopyEnd) {
 			break
 		}
 		if err != nil {
-			return 0, pgerr.From(err)
-		}
-		for i, f := range fields {
-			if row[i], err = s.copyValue(op, i, f, cr.line); err != nil {
-				return 0, err
-			}
+			return 0, err
 		}
 		if err := batch.add(row); err != nil {
 			return 0, err
@@ -251,8 +310,7 @@ func truncateForMessage(s string) string {
 // checked here and inserted on the leader through the forwarding
 // connection, as multi-row INSERTs with parameters, in one transaction.
 func (s *session) copyFromForwarded(ctx context.Context, op *translate.CopyOp, w pgwire.ResultWriter) (string, error) {
-	formats := make([]int16, len(op.Columns))
-	r, err := w.CopyIn(0, formats)
+	r, err := w.CopyIn(copyWireFormat(op))
 	if err != nil {
 		return "", err
 	}
@@ -298,7 +356,7 @@ func (s *session) copyForwardRows(ctx context.Context, op *translate.CopyOp, r i
 // to copyForwardRows rows each.
 func (s *session) copyForwardBatches(ctx context.Context, op *translate.CopyOp, r io.Reader) (int64, error) {
 	const forwardRows = 500
-	cr := newCopyReader(r, copyFormatOf(op), len(op.Columns))
+	src := s.newCopySource(op, r)
 	cols := make([]string, len(op.Columns))
 	for i, c := range op.Columns {
 		cols[i] = quote(c.Name)
@@ -337,18 +395,14 @@ func (s *session) copyForwardBatches(ctx context.Context, op *translate.CopyOp, 
 		return nil
 	}
 	for {
-		fields, err := cr.next()
+		row, err := src.next()
 		if errors.Is(err, errCopyEnd) {
 			return total, send()
 		}
 		if err != nil {
-			return 0, pgerr.From(err)
+			return 0, err
 		}
-		for i, f := range fields {
-			v, err := s.copyValue(op, i, f, cr.line)
-			if err != nil {
-				return 0, err
-			}
+		for i, v := range row {
 			pv, err := sqltype.FromStorage(op.Columns[i].Type, v)
 			if err != nil {
 				return 0, err
@@ -367,12 +421,14 @@ func (s *session) copyForwardBatches(ctx context.Context, op *translate.CopyOp, 
 func (s *session) copyTo(ctx context.Context, plan *translate.Plan, params []any, w pgwire.ResultWriter) (string, error) {
 	op := plan.Copy
 	f := copyFormatOf(op)
-	formats := make([]int16, len(op.Columns))
-	out, err := w.CopyOut(0, formats)
+	out, err := w.CopyOut(copyWireFormat(op))
 	if err != nil {
 		return "", err
 	}
 	var buf []byte
+	if op.Format == "binary" {
+		return s.copyToBinary(ctx, op, params, out)
+	}
 	if f.header && f.csv {
 		names := make([]*string, len(op.Columns))
 		for i := range op.Columns {
@@ -412,6 +468,37 @@ func (s *session) copyTo(ctx context.Context, plan *translate.Plan, params []any
 		if _, err := out.Write(buf); err != nil {
 			return "", err
 		}
+	}
+	return "COPY " + strconv.FormatInt(n, 10), out.Close()
+}
+
+// copyToBinary writes COPY TO STDOUT (FORMAT binary).
+func (s *session) copyToBinary(ctx context.Context, op *translate.CopyOp, params []any, out io.WriteCloser) (string, error) {
+	types := make([]pgval.OID, len(op.Columns))
+	for i, c := range op.Columns {
+		types[i] = c.Type
+	}
+	buf := appendBinaryCopyHeader(nil)
+	var n int64
+	emit := func(vals []any) error {
+		var err error
+		if buf, err = appendBinaryCopyRow(buf, vals, types); err != nil {
+			return err
+		}
+		n++
+		if len(buf) >= 64<<10 {
+			_, err := out.Write(buf)
+			buf = buf[:0]
+			return err
+		}
+		return nil
+	}
+	if _, err := s.runQuery(ctx, op.Query, params, emit); err != nil {
+		return "", clientError(err)
+	}
+	buf = appendBinaryCopyTrailer(buf)
+	if _, err := out.Write(buf); err != nil {
+		return "", err
 	}
 	return "COPY " + strconv.FormatInt(n, 10), out.Close()
 }

@@ -29,8 +29,13 @@ func (st *statement) translate() error {
 	if err != nil {
 		return err
 	}
-	if plan.Kind == translate.KindExecute {
+	switch plan.Kind {
+	case translate.KindExecute:
 		if err := st.s.describeExecute(plan); err != nil {
+			return err
+		}
+	case translate.KindFetch:
+		if err := st.s.describeFetch(plan); err != nil {
 			return err
 		}
 	}
@@ -214,6 +219,12 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 		return s.copyFrom(ctx, st, plan, w)
 	case translate.KindCopyTo:
 		return s.copyTo(ctx, plan, params, w)
+	case translate.KindDeclare:
+		return s.declareCursor(ctx, plan.Cursor, params)
+	case translate.KindFetch:
+		return s.fetchCursor(plan.Cursor, emit)
+	case translate.KindClose:
+		return s.closeCursor(plan.Cursor)
 	case translate.KindQuery, translate.KindWrite:
 		return s.dispatchOrForward(ctx, st, plan, params, emit, w)
 	}

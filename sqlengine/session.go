@@ -43,6 +43,7 @@ type session struct {
 	canceled bool
 
 	prepared      map[string]*statement   // SQL-level PREPARE
+	cursors       map[string]*cursor      // SQL-level DECLARE … CURSOR
 	savedSettings map[string]savedSetting // values to restore at the block's end
 	xactLocks     []xactLock              // advisory locks held until the block ends
 	advisoryLost  atomic.Bool             // a leader change released this session's advisory locks

@@ -95,7 +95,7 @@ func (s *session) discard(plan *translate.Plan) (string, error) {
 	if s.inBlock() {
 		return "", pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 	}
-	s.prepared = nil
+	s.prepared, s.cursors = nil, nil
 	if err := s.settings.set(&translate.SetOp{Reset: true, All: true}); err != nil {
 		return "", err
 	}

@@ -77,6 +77,7 @@ func (s *session) endBlock(committed bool) {
 	s.endBlockSettings(committed)
 	s.endTransactionSettings()
 	s.releaseAdvisory(true)
+	s.endBlockCursors()
 }
 
 func (s *session) resetBlock() {

@@ -27,7 +27,8 @@ type Txn struct {
 	seq      uint64
 	rec      txRecord
 	internal bool
-	// interactive transactions (explicit blocks) start in a fresh epoch.
+	// interactive transactions (explicit blocks) may wait on their client;
+	// a draining epoch rebases them instead of waiting.
 	interactive bool
 	kind        entry.Kind
 	aborted     error

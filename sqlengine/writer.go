@@ -81,10 +81,7 @@ func (c *WriterConfig) defaults() {
 // its own savepoint. Steps of a leader transaction:
 //
 //  1. Begin waits for admission: leader, caught up to the term's first
-//     index, no other transaction active, epoch not draining. An
-//     interactive transaction (an explicit BEGIN … COMMIT block, which may
-//     wait on its client) starts only in a fresh epoch, so readers never
-//     wait behind a slow client.
+//     index, no other transaction active, epoch not draining.
 //  2. Statements execute on the write connection; write statements are
 //     recorded with the digest of their results.
 //  3. Commit releases the savepoint, queues the entry for the proposer (one
@@ -95,9 +92,12 @@ func (c *WriterConfig) defaults() {
 //     write connection already holds its effects.
 //  5. The epoch drains — admits no more, and commits its SQLite transaction
 //     with the applied index once every entry in it committed — when a
-//     reader needs its effects (WaitVisible), an interactive transaction
-//     waits, schema or outbox changes must become visible, it is full, or it
-//     is MaxEpochAge old.
+//     reader needs its effects (WaitVisible), a schema change must become
+//     visible, it is full, or it is MaxEpochAge old. An interactive
+//     transaction (an explicit block, which may wait on its client) active
+//     in a draining epoch is rebased: rolled back to its savepoint, the epoch
+//     commits, and its recorded statements run again in a new epoch — so a
+//     reader never waits behind a slow client.
 //  6. A foreign entry, a failed proposal or a lost leadership aborts the
 //     epoch: SQLite rolls back, entries already committed in the log are
 //     re-applied from their log data, the rest fail.
@@ -349,7 +349,7 @@ func (w *Writer) admitNextLocked() {
 		return // Apply calls back once caught up.
 	}
 	if e := w.epoch; e != nil {
-		if !e.draining && (w.epochFullLocked() || (len(w.waiters) > 0 && w.waiters[0].tx.interactive)) {
+		if !e.draining && w.epochFullLocked() {
 			e.draining = true
 		}
 		if e.draining {
@@ -368,6 +368,17 @@ func (w *Writer) admitNextLocked() {
 		return
 	}
 	a.ch <- nil
+}
+
+// drainAged drains epoch e once it is MaxEpochAge old, if it is still open
+// and holds entries to flush (an epoch holding only an interactive
+// transaction has nothing to flush).
+func (w *Writer) drainAged(e *epoch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.epoch == e && len(e.pending) > 0 {
+		w.drainLocked()
+	}
 }
 
 // drainLocked asks the open epoch to commit as soon as it can.
@@ -394,13 +405,7 @@ func (w *Writer) startTxLocked(tx *Txn) error {
 		}
 		e := &epoch{started: time.Now(), openedAt: w.visible, visibleBT: w.appliedBT}
 		w.epoch = e
-		time.AfterFunc(w.cfg.MaxEpochAge, func() {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			if w.epoch == e {
-				w.drainLocked()
-			}
-		})
+		time.AfterFunc(w.cfg.MaxEpochAge, func() { w.drainAged(e) })
 	}
 	if err := w.conn.execScript(ctx, `SAVEPOINT "chr2_tx"`); err != nil {
 		return err
@@ -489,7 +494,7 @@ func (w *Writer) abortEpochLocked(cause error) {
 // draining, no transaction is active and the log committed all its entries.
 func (w *Writer) tryFinalizeLocked() {
 	e := w.epoch
-	if e == nil || !e.draining || w.active != nil || w.closed {
+	if e == nil || !e.draining || w.closed {
 		return
 	}
 	for _, p := range e.pending {
@@ -497,15 +502,31 @@ func (w *Writer) tryFinalizeLocked() {
 			return
 		}
 	}
+	if w.active != nil {
+		if !w.active.interactive || w.applied == w.visible {
+			return // it finishes without waiting on its client, or nothing waits for it
+		}
+		w.rebaseActiveLocked()
+		return
+	}
+	if w.commitEpochLocked() {
+		w.admitNextLocked()
+	}
+}
+
+// commitEpochLocked commits the epoch's SQLite transaction with the applied
+// index and answers everyone waiting on it.
+func (w *Writer) commitEpochLocked() bool {
+	e := w.epoch
 	if w.applied > w.visible {
 		if err := w.writeMetaLocked(context.Background()); err != nil {
 			w.haltLocked(err)
-			return
+			return false
 		}
 	}
 	if err := w.conn.execScript(context.Background(), "COMMIT"); err != nil {
 		w.haltLocked(fmt.Errorf("sqlengine: epoch commit failed: %w", err))
-		return
+		return false
 	}
 	w.epoch = nil
 	w.metrics.epochTxs.Observe(float64(e.txCount))
@@ -520,7 +541,45 @@ func (w *Writer) tryFinalizeLocked() {
 	if e.effects && w.onEffect != nil {
 		w.onEffect()
 	}
-	w.admitNextLocked()
+	return true
+}
+
+// rebaseActiveLocked moves the active interactive transaction out of the
+// draining epoch: it is rolled back to its savepoint, the epoch commits,
+// and the transaction's recorded statements execute again at the start of a
+// new epoch. Nothing else ran in between, so they see the same state and
+// produce the same results; a different digest is a broken invariant.
+func (w *Writer) rebaseActiveLocked() {
+	tx := w.active
+	ctx := context.Background()
+	if err := w.conn.execScript(ctx, `ROLLBACK TO "chr2_tx"`, `RELEASE "chr2_tx"`); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: rebase: %w", err))
+		return
+	}
+	w.active = nil
+	if !w.commitEpochLocked() {
+		return
+	}
+	if err := w.conn.execScript(ctx, "BEGIN IMMEDIATE", `SAVEPOINT "chr2_tx"`); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: rebase: %w", err))
+		return
+	}
+	ne := &epoch{started: time.Now(), openedAt: w.visible, visibleBT: w.appliedBT, txCount: 1}
+	w.epoch = ne
+	time.AfterFunc(w.cfg.MaxEpochAge, func() { w.drainAged(ne) })
+	w.conn.env.BeginTransaction(time.UnixMicro(tx.rec.BlockTime), tx.term, tx.seq, tx.rec.Seed)
+	for i := range tx.rec.Stmts {
+		st := &tx.rec.Stmts[i]
+		w.conn.env.BeginStatement(uint32(i))
+		res, err := w.conn.runSteps(ctx, st, nil)
+		if err != nil || res.digest != st.Digest {
+			w.haltLocked(fmt.Errorf("sqlengine: rebase of an interactive transaction diverged at statement %d: %v", i, err))
+			return
+		}
+	}
+	tx.ep = ne
+	ne.schema, ne.effects, ne.cat = tx.schema, tx.effects, tx.cat
+	w.active = tx
 }
 
 // answerCommittedLocked answers the clients whose entries the log committed

@@ -235,3 +235,34 @@ func TestOversizedTransactionRefused(t *testing.T) {
 	must(t, s, `INSERT INTO t VALUES (2, 'small')`)
 	c.waitConverged(t)
 }
+
+// A reader never waits behind an idle client's open transaction: the
+// transaction is rebased into a new epoch so the committed writes before it
+// become visible, and it then commits normally with the same results.
+func TestReaderDoesNotWaitBehindIdleTransaction(t *testing.T) {
+	c := newTestCluster(t)
+	a := newSession(t, c.leader)
+	must(t, a, `CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	must(t, a, `INSERT INTO t VALUES (1, 'committed before')`)
+	b := newSession(t, c.leader)
+	must(t, b, `BEGIN`)
+	must(t, b, `INSERT INTO t VALUES (2, 'open')`)
+	must(t, b, `UPDATE t SET v = v || ' and touched' WHERE id = 1 RETURNING v`)
+
+	reader := newSession(t, c.leader)
+	start := time.Now()
+	r := must(t, reader, `SELECT v FROM t ORDER BY id`)
+	if rowsText(r.rows) != "committed before" {
+		t.Fatalf("reader saw %q", rowsText(r.rows))
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("reader waited %v behind an open transaction", took)
+	}
+	must(t, b, `INSERT INTO t VALUES (3, 'after rebase')`)
+	must(t, b, `COMMIT`)
+	r = must(t, reader, `SELECT v FROM t ORDER BY id`)
+	if got := rowsText(r.rows); got != "committed before and touched\nopen\nafter rebase" {
+		t.Fatalf("after commit: %q", got)
+	}
+	c.waitConverged(t)
+}

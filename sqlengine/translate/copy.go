@@ -38,8 +38,8 @@ func copyOptions(op *CopyOp, opts []*pg.Node) error {
 		de := o.GetDefElem()
 		if de.Defname == "format" {
 			op.Format = strings.ToLower(defString(de))
-			if op.Format != "text" && op.Format != "csv" {
-				return pgerr.Unsupported("COPY format " + op.Format)
+			if op.Format != "text" && op.Format != "csv" && op.Format != "binary" {
+				return pgerr.New(pgerr.InvalidParameterValue, "COPY format %q not recognized", op.Format)
 			}
 			csvDefaults()
 		}

@@ -150,6 +150,10 @@ func (t *translator) createTable(cs *pg.CreateStmt) (*Plan, error) {
 			}
 		case *pg.Node_Constraint:
 			tableCons = append(tableCons, x.Constraint)
+		case *pg.Node_TableLikeClause:
+			if err := t.likeClause(td, x.TableLikeClause); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, pgerr.Unsupported("this CREATE TABLE element")
 		}
@@ -166,6 +170,31 @@ func (t *translator) createTable(cs *pg.CreateStmt) (*Plan, error) {
 	d.add("%s", t.sqliteCreateTable(td))
 	t.catalogInserts(d, td)
 	return t.finishDDL(d, "CREATE TABLE"), nil
+}
+
+// likeClause copies another table's columns (LIKE src [INCLUDING
+// DEFAULTS]); NOT NULL comes along as in PostgreSQL.
+func (t *translator) likeClause(td *tableDef, lc *pg.TableLikeClause) error {
+	const likeDefaults, likeComments = 1 << 3, 1 << 0
+	const likeIgnored = 1<<1 | 1<<7 | 1<<8 // compression, statistics, storage
+	if lc.Options&^(likeDefaults|likeComments|likeIgnored) != 0 && lc.Options != 0x7FFFFFFF {
+		return pgerr.Unsupported("LIKE … INCLUDING CONSTRAINTS, INDEXES, IDENTITY or GENERATED")
+	}
+	src, err := t.lookupRelation(lc.Relation)
+	if err != nil {
+		return err
+	}
+	for _, c := range src.Columns {
+		if td.columnNamed(c.Name) != nil {
+			return pgerr.New(pgerr.DuplicateColumn, "column %q specified more than once", c.Name)
+		}
+		col := &catalog.Column{Num: int16(len(td.cols) + 1), Name: c.Name, Type: c.Type, TypMod: c.TypMod, NotNull: c.NotNull}
+		if lc.Options&likeDefaults != 0 && c.Identity == 0 {
+			col.DefaultPG, col.DefaultSQL, col.DefaultSeq = c.DefaultPG, c.DefaultSQL, c.DefaultSeq
+		}
+		td.cols = append(td.cols, &colDef{col: col, checks: typeChecks(col)})
+	}
+	return nil
 }
 
 func (t *translator) columnDef(td *tableDef, cd *pg.ColumnDef) error {

@@ -24,6 +24,9 @@ const (
 	KindDeallocate             // DEALLOCATE [PREPARE] name | ALL
 	KindDiscard                // DISCARD ALL | PLANS | SEQUENCES | TEMP
 	KindAdvisory               // SELECT pg_advisory_*(…): the leader's lock table
+	KindDeclare                // DECLARE name CURSOR FOR …
+	KindFetch                  // FETCH / MOVE
+	KindClose                  // CLOSE name | ALL
 )
 
 // Plan is a translated statement.
@@ -67,6 +70,19 @@ type Plan struct {
 	Deallocate *DeallocateOp
 	Discard    string // ALL, PLANS, SEQUENCES or TEMP
 	Advisory   *AdvisoryOp
+	Cursor     *CursorOp
+}
+
+// CursorOp is DECLARE, FETCH/MOVE or CLOSE of a SQL-level cursor.
+type CursorOp struct {
+	Name  string // "" with CLOSE ALL
+	Hold  bool   // WITH HOLD: survives the transaction
+	Query *Plan  // DECLARE's query
+	// FETCH: the direction ("forward", "backward", "absolute",
+	// "relative"), the count and whether it is MOVE.
+	Direction string
+	Count     int64
+	Move      bool
 }
 
 // PrepareOp is SQL-level PREPARE.

@@ -223,3 +223,32 @@ func advisoryFunctionTable() map[string]fnSpec {
 	}
 	return out
 }
+
+// Cursor option bits (nodes/parsenodes.h).
+const cursorOptHold = 0x0020
+
+func (t *translator) declareCursor(dc *pg.DeclareCursorStmt) (*Plan, error) {
+	q, err := t.statement(dc.Query)
+	if err != nil {
+		return nil, err
+	}
+	if q.Kind != KindQuery || t.volatile {
+		return nil, pgerr.Unsupported("DECLARE CURSOR for a statement that is not a read-only SELECT")
+	}
+	return &Plan{Kind: KindDeclare, Tag: "DECLARE CURSOR",
+		Cursor: &CursorOp{Name: dc.Portalname, Hold: dc.Options&cursorOptHold != 0, Query: q}}, nil
+}
+
+func fetchCursor(fs *pg.FetchStmt) *Plan {
+	dir := map[pg.FetchDirection]string{pg.FetchDirection_FETCH_FORWARD: "forward", pg.FetchDirection_FETCH_BACKWARD: "backward",
+		pg.FetchDirection_FETCH_ABSOLUTE: "absolute", pg.FetchDirection_FETCH_RELATIVE: "relative"}[fs.Direction]
+	if dir == "" {
+		dir = "forward"
+	}
+	tag := "FETCH"
+	if fs.Ismove {
+		tag = "MOVE"
+	}
+	return &Plan{Kind: KindFetch, Tag: tag,
+		Cursor: &CursorOp{Name: fs.Portalname, Direction: dir, Count: fs.HowMany, Move: fs.Ismove}}
+}

@@ -202,6 +202,12 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 		return t.deallocate(n.DeallocateStmt)
 	case *pg.Node_CopyStmt:
 		return t.copyStmt(n.CopyStmt)
+	case *pg.Node_DeclareCursorStmt:
+		return t.declareCursor(n.DeclareCursorStmt)
+	case *pg.Node_FetchStmt:
+		return fetchCursor(n.FetchStmt), nil
+	case *pg.Node_ClosePortalStmt:
+		return &Plan{Kind: KindClose, Tag: "CLOSE CURSOR", Cursor: &CursorOp{Name: n.ClosePortalStmt.Portalname}}, nil
 	}
 	return nil, pgerr.Unsupported(statementName(node))
 }
