@@ -1,6 +1,3 @@
-// Package e2e runs the real chr2sql binary as separate processes and drives
-// it with real clients (psql, pgx) and real HTTP sinks. Faults are real too:
-// kill -9, SIGSTOP, restarts on the same data directory.
 package e2e
 
 import (

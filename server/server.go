@@ -1,19 +1,3 @@
-// Package server assembles one chr2sql node from its parts — the SQL
-// engine, the raft node with its WAL and manifest, the peer transport, the
-// PostgreSQL listener, the HTTP endpoints and the outbox dispatcher — and
-// runs the leader-only duties (chr2 migrations, effect delivery) for as long
-// as the node leads. It is wiring: no package logic lives here. The binary
-// (cmd/chr2sql) and in-process cluster tests both start nodes through it.
-//
-// Start order (each step may use the previous):
-//  1. Lock the data directory, read the stored cluster identity.
-//  2. Open the SQL engine on <data-dir>/state (it replays nothing yet).
-//  3. Start the transport on --raft-addr and the raft node on <data-dir>
-//     (WAL, manifest); committed entries after the engine's applied index
-//     are applied as the node catches up.
-//  4. Start the PostgreSQL listener and the HTTP endpoints.
-//
-// Stop runs the steps backwards.
 package server
 
 import (

@@ -1,0 +1,46 @@
+// Package sqlengine is chr2sql's SQL layer: it implements pgwire.Engine for
+// client sessions and is the state machine the replicated log is applied
+// to. It owns the state database (one SQLite file per node, opened through
+// modernc.org/sqlite), the translation of PostgreSQL SQL into SQLite SQL
+// (package translate), the catalog of declared PostgreSQL objects (package
+// catalog), the deterministic SQLite functions (package funcs) and the
+// storage forms of PostgreSQL values (package sqltype). It knows nothing of
+// raft or the network: it proposes through the Consensus interface and is
+// handed committed entries through Apply.
+//
+// # Replication model
+//
+// An entry (package entry's envelope, body in record.go) carries one
+// transaction's write statements as SQLite steps with bound storage values,
+// the deterministic context they ran in (block time, seed, term, proposal
+// sequence) and the digest of what each statement returned and changed.
+//
+//  1. On the leader, one Writer executes every change in log order (see
+//     writer.go for its numbered steps): a transaction runs, then its entry
+//     is proposed; the client is answered when the log commits it.
+//  2. Every node — the leader included, for entries it did not execute in
+//     its current epoch — applies committed entries in order by executing
+//     their steps and comparing digests; a mismatch halts the node with an
+//     error naming the index (G3).
+//  3. Time and randomness reach SQL only through chr2_* functions reading
+//     the entry's context (G4), so replay reproduces the state bit for bit.
+//  4. The applied index and block time are stored in the same SQLite
+//     transaction as the effects; a restart replays the log after them.
+//
+// # Reads
+//
+// A read outside a write transaction runs on one of a pool of read
+// connections after a read barrier (ReadIndex through Consensus, then
+// waiting until the index is visible) — linearizable by default (G2).
+// SET chr2.read_consistency = 'local' skips the barrier. A read-write
+// transaction block runs on the writer; BEGIN READ ONLY runs on one read
+// snapshot. A follower sends work that needs the writer to the leader
+// through a Forwarder (forward.go).
+//
+// # Errors
+//
+// Sentinels (ErrNotLeader, ErrNoQuorum, ErrLostProposal, ErrAmbiguous, …)
+// are translated to SQLSTATEs by clientError; SQLite errors by mapError.
+// Bad input changes nothing: a failed statement is never recorded, a failed
+// transaction is rolled back to its savepoint.
+package sqlengine
