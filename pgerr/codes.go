@@ -125,6 +125,7 @@ const (
 	InvalidFunctionDefinition           Code = "42P13"
 	InvalidSchemaDefinition             Code = "42P15"
 	InvalidEscapeSequence               Code = "22025"
+	SubstringError                      Code = "22011"
 	InvalidEscapeCharacter              Code = "22019"
 	IntervalFieldOverflow               Code = "22015"
 	InvalidArgumentForLogarithm         Code = "2201E"

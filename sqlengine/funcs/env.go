@@ -233,8 +233,20 @@ func DecodeError(msg string) (*pgerr.Error, bool) {
 	}
 	code := pgerr.Code(msg[i+6 : i+11])
 	text := strings.TrimSpace(msg[i+12:])
-	if j := strings.Index(text, " ("); j >= 0 && strings.HasSuffix(text, ")") && strings.Contains(text[j:], "SQLITE_") {
-		text = text[:j]
+	// The driver appends the SQLite result code: " (1)" or " (SQLITE_…)".
+	if j := strings.LastIndex(text, " ("); j >= 0 && strings.HasSuffix(text, ")") {
+		if code := text[j+2 : len(text)-1]; strings.HasPrefix(code, "SQLITE_") || isDigits(code) {
+			text = text[:j]
+		}
 	}
 	return decodeFields(&pgerr.Error{Code: code, Message: text}), true
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -24,6 +25,7 @@ func jsonFunctions() map[string]fnDef {
 		"chr2_json_row":    {-1, jsonRow},
 		"chr2_json_build":  {-1, jsonBuild},
 		"chr2_record_text": {-1, recordText},
+		"chr2_json_items":  {3, jsonItems},
 	}
 }
 
@@ -326,3 +328,98 @@ func (g *jsonObjectAgg) WindowValue(*sqlite.FunctionContext) (driver.Value, erro
 }
 
 func (g *jsonObjectAgg) Final(*sqlite.FunctionContext) {}
+
+// jsonItems lists the parts of a JSON document as a JSON array, for
+// json_each: array elements (as JSON, or as text), object keys, or
+// [key, value] pairs. Values keep their exact numbers.
+func jsonItems(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return "[]", nil
+	}
+	doc, err := decodeJSON(a[0])
+	if err != nil {
+		return nil, err
+	}
+	mode := fmt.Sprint(a[1])
+	var out []any
+	switch mode {
+	case "array_elements", "array_elements_text":
+		arr, ok := doc.([]any)
+		if !ok {
+			return nil, Error(pgerr.InvalidParameterValue, "cannot extract elements from %s", jsonKind(doc))
+		}
+		for _, el := range arr {
+			v, err := jsonItem(el, mode == "array_elements_text")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+	case "object_keys", "each", "each_text":
+		obj, ok := doc.(map[string]any)
+		if !ok {
+			return nil, Error(pgerr.InvalidParameterValue, "cannot call %s on %s", "json_"+mode, jsonKind(doc))
+		}
+		for _, k := range sortedKeys(obj) {
+			if mode == "object_keys" {
+				out = append(out, k)
+				continue
+			}
+			v, err := jsonItem(obj[k], mode == "each_text")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, []any{k, v})
+		}
+	default:
+		return nil, Error(pgerr.InternalError, "chr2_json_items: unknown mode %q", mode)
+	}
+	if out == nil {
+		return "[]", nil
+	}
+	return encodeJSONB(out)
+}
+
+// jsonItem renders one JSON value as the text json_each should yield: its
+// JSON text, or (asText) its text form with JSON null as SQL NULL.
+func jsonItem(v any, asText bool) (any, error) {
+	if asText {
+		switch x := v.(type) {
+		case nil:
+			return nil, nil
+		case string:
+			return x, nil
+		}
+	}
+	s, err := encodeJSONB(v)
+	if err != nil {
+		return nil, Error(pgerr.InternalError, "%v", err)
+	}
+	return s, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return "a scalar"
+}
+
+// sortedKeys orders object keys as jsonb stores them: shorter first, then
+// bytewise.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if len(keys[i]) != len(keys[j]) {
+			return len(keys[i]) < len(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}

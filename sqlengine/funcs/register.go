@@ -34,6 +34,12 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range jsonFunctions() {
 		pure[name] = f
 	}
+	for name, f := range stringFunctions() {
+		pure[name] = f
+	}
+	for name, f := range jsonOpFunctions() {
+		pure[name] = f
+	}
 	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
@@ -14,12 +15,43 @@ import (
 // Set-returning functions in FROM. Each becomes a subquery producing a
 // column "value" (and "ordinality" WITH ORDINALITY), in a defined order.
 
-// srfResult is a translated set-returning function.
+// srfResult is a translated set-returning function: a subquery (sql), or
+// a table-valued function (tvf: json_each over a list the chr2_* function
+// builds), which — unlike a subquery — may read columns of the FROM items
+// before it, as PostgreSQL's implicitly LATERAL function calls do.
 type srfResult struct {
-	sql     string // SELECT producing "value" (and "ordinality")
-	typ     pgval.OID
-	defName string // column name when the call has no alias
+	sql     string
+	tvf     string
+	cols    []srfCol
+	named   bool   // the columns keep their own names (OUT parameters: key, value)
+	defName string // item (and single column) name when the call has no alias
 }
+
+// srfCol is one output column: its name, its SQLite name in the subquery,
+// or (tvf) its value as an expression over the alias {t}.
+type srfCol struct {
+	name, sqlName string
+	typ           pgval.OID
+	expr          string
+}
+
+func single(sql string, typ pgval.OID, defName string) srfResult {
+	return srfResult{sql: sql, cols: []srfCol{{name: defName, sqlName: "value", typ: typ}}, defName: defName}
+}
+
+// tvfItems is a table-valued function over a JSON array of items; each row
+// is one item, value is the item.
+func tvfItems(list string, typ pgval.OID, defName string) srfResult {
+	return srfResult{tvf: "json_each(" + list + ")", cols: []srfCol{{name: defName, typ: typ, expr: "{t}.value"}},
+		defName: defName}
+}
+
+// srfNames are the set-returning functions chr2sql implements.
+var srfNames = map[string]bool{"generate_series": true, "unnest": true, "pg_partition_ancestors": true,
+	"jsonb_array_elements": true, "jsonb_array_elements_text": true, "json_array_elements": true,
+	"json_array_elements_text": true, "jsonb_object_keys": true, "json_object_keys": true, "jsonb_each": true,
+	"jsonb_each_text": true, "json_each": true, "json_each_text": true, "regexp_matches": true,
+	"regexp_split_to_table": true}
 
 func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
 	if len(rf.Functions) != 1 || rf.IsRowsfrom {
@@ -33,53 +65,152 @@ func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error
 	if !ok {
 		return "", pgerr.Unsupported("this FROM function")
 	}
-	name := strings.TrimPrefix(strings.Join(names(fc.FuncCall.Funcname), "."), "pg_catalog.")
-	var res srfResult
-	var err error
-	switch name {
-	case "generate_series":
-		res, err = t.generateSeries(s, fc.FuncCall, rf.Ordinality)
-	case "unnest":
-		res, err = t.unnest(s, fc.FuncCall)
-	case "pg_partition_ancestors":
-		var e expr
-		if e, err = t.expr(s, &pg.Node{Node: fc}); err == nil {
-			res = srfResult{sql: "SELECT " + e.sql + ` AS "value", 1 AS "ordinality"`, typ: pgval.RegclassOID,
-				defName: "relid"}
-		}
-	default:
-		return "", pgerr.Unsupported("function " + name + " in FROM")
-	}
+	res, err := t.setReturning(s, fc.FuncCall, rf.Ordinality)
 	if err != nil {
 		return "", err
 	}
 	return t.addFunctionItem(s, rf, res)
 }
 
+func (t *translator) setReturning(s *scope, fc *pg.FuncCall, ordinality bool) (srfResult, error) {
+	name := strings.TrimPrefix(strings.Join(names(fc.Funcname), "."), "pg_catalog.")
+	switch name {
+	case "generate_series":
+		return t.generateSeries(s, fc, ordinality)
+	case "unnest":
+		return t.unnest(s, fc)
+	case "pg_partition_ancestors":
+		e, err := t.expr(s, &pg.Node{Node: &pg.Node_FuncCall{FuncCall: fc}})
+		if err != nil {
+			return srfResult{}, err
+		}
+		return single("SELECT "+e.sql+` AS "value", 1 AS "ordinality"`, pgval.RegclassOID, "relid"), nil
+	case "jsonb_array_elements", "json_array_elements", "jsonb_array_elements_text", "json_array_elements_text",
+		"jsonb_object_keys", "json_object_keys", "jsonb_each", "json_each", "jsonb_each_text", "json_each_text":
+		return t.jsonSetReturning(s, fc, name)
+	case "regexp_matches", "regexp_split_to_table":
+		return t.regexpSetReturning(s, fc, name)
+	}
+	return srfResult{}, pgerr.Unsupported("function " + name + " in FROM")
+}
+
 func (t *translator) addFunctionItem(s *scope, rf *pg.RangeFunction, res srfResult) (string, error) {
-	alias, colName := res.defName, res.defName
+	alias := res.defName
 	var colNames []string
 	if rf.Alias != nil {
-		alias, colName = rf.Alias.Aliasname, rf.Alias.Aliasname
+		alias = rf.Alias.Aliasname
 		colNames = names(rf.Alias.Colnames)
-	}
-	if len(colNames) > 0 {
-		colName = colNames[0]
 	}
 	if s.item(alias) != nil {
 		return "", pgerr.New(pgerr.DuplicateAlias, "table name %q specified more than once", alias)
 	}
-	item := &rangeItem{name: alias, sqlAlias: alias,
-		cols: []scopeCol{{name: colName, sqlName: "value", typ: res.typ, mod: -1}}}
+	if len(colNames) > len(res.cols)+b2i(rf.Ordinality) {
+		return "", pgerr.New(pgerr.SyntaxError, "too many column aliases specified for function %s", res.defName)
+	}
+	ref := quote(alias)
+	item := &rangeItem{name: alias, sqlAlias: alias}
+	for i, c := range res.cols {
+		name := c.name
+		if len(res.cols) == 1 && !res.named {
+			name = alias
+		}
+		if i < len(colNames) {
+			name = colNames[i]
+		}
+		sc := scopeCol{name: name, sqlName: c.sqlName, typ: c.typ, mod: -1}
+		if res.tvf != "" {
+			sc.sqlExpr = strings.ReplaceAll(c.expr, "{t}", ref)
+		}
+		item.cols = append(item.cols, sc)
+	}
 	if rf.Ordinality {
 		ordName := "ordinality"
-		if len(colNames) > 1 {
-			ordName = colNames[1]
+		if len(colNames) > len(res.cols) {
+			ordName = colNames[len(res.cols)]
 		}
-		item.cols = append(item.cols, scopeCol{name: ordName, sqlName: "ordinality", typ: int8, mod: -1})
+		sc := scopeCol{name: ordName, sqlName: "ordinality", typ: int8, mod: -1}
+		if res.tvf != "" {
+			sc.sqlExpr = "(" + ref + ".key + 1)"
+		}
+		item.cols = append(item.cols, sc)
 	}
 	s.items = append(s.items, item)
-	return "(" + res.sql + ") AS " + quote(alias), nil
+	if res.tvf != "" {
+		return res.tvf + " AS " + ref, nil
+	}
+	return "(" + res.sql + ") AS " + ref, nil
+}
+
+// jsonSetReturning expands a JSON document: chr2_json_items lists the parts
+// as a JSON array of texts (exact numbers, normalised jsonb) for json_each.
+func (t *translator) jsonSetReturning(s *scope, fc *pg.FuncCall, name string) (srfResult, error) {
+	if len(fc.Args) != 1 {
+		return srfResult{}, pgerr.New(pgerr.UndefinedFunction, "function %s takes one argument", name)
+	}
+	jsonb := strings.HasPrefix(name, "jsonb")
+	doc, err := t.expr(s, fc.Args[0])
+	if err != nil {
+		return srfResult{}, err
+	}
+	if doc, err = t.coerce(doc, jsonType(jsonb)); err != nil {
+		return srfResult{}, err
+	}
+	if doc.typ != pgval.JSONOID && doc.typ != pgval.JSONBOID {
+		return srfResult{}, pgerr.New(pgerr.UndefinedFunction, "function %s(%s) does not exist", name, typeSQLName(doc.typ))
+	}
+	valueType := jsonType(jsonb)
+	if strings.HasSuffix(name, "_text") {
+		valueType = text
+	}
+	mode := strings.TrimPrefix(strings.TrimPrefix(name, "jsonb_"), "json_")
+	list := "chr2_json_items(" + doc.sql + ", '" + mode + "', " + style(jsonb) + ")"
+	switch mode {
+	case "each", "each_text":
+		return srfResult{tvf: "json_each(" + list + ")", named: true, defName: name, cols: []srfCol{
+			{name: "key", typ: text, expr: "json_extract({t}.value, '$[0]')"},
+			{name: "value", typ: valueType, expr: "json_extract({t}.value, '$[1]')"}}}, nil
+	case "object_keys":
+		return tvfItems(list, text, name), nil
+	}
+	res := tvfItems(list, valueType, name)
+	res.cols[0].name, res.named = "value", true
+	return res, nil
+}
+
+// rewriteTargetSRF turns a set-returning function in the select list
+// (SELECT unnest(a) FROM t) into a FROM item joined to the query, which is
+// what PostgreSQL's evaluation amounts to for one such function.
+func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error) {
+	var found []int
+	for i, n := range sel.TargetList {
+		if fc, ok := n.GetResTarget().Val.Node.(*pg.Node_FuncCall); ok && fc.FuncCall.Over == nil &&
+			srfNames[funcName(fc.FuncCall)] {
+			found = append(found, i)
+		}
+	}
+	if len(found) == 0 {
+		return sel, nil
+	}
+	if len(found) > 1 {
+		return nil, pgerr.Unsupported("several set-returning functions in one select list")
+	}
+	out := proto.Clone(sel).(*pg.SelectStmt)
+	rt := out.TargetList[found[0]].GetResTarget()
+	fc := rt.Val.GetFuncCall()
+	t.aliasSeq++
+	alias := "_srf" + strconv.Itoa(t.aliasSeq)
+	colName := funcName(fc)
+	if rt.Name == "" {
+		rt.Name = colName
+	}
+	rf := &pg.RangeFunction{Functions: []*pg.Node{{Node: &pg.Node_List{List: &pg.List{Items: []*pg.Node{{Node: &pg.Node_FuncCall{FuncCall: fc}}}}}}},
+		Alias: &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode("value")}}}
+	if n := funcName(fc); strings.HasSuffix(n, "_each") || strings.HasSuffix(n, "_each_text") {
+		return nil, pgerr.Unsupported(n + " in the select list")
+	}
+	out.FromClause = append(out.FromClause, &pg.Node{Node: &pg.Node_RangeFunction{RangeFunction: rf}})
+	rt.Val = &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode("value")}}}}
+	return out, nil
 }
 
 // generateSeries renders generate_series(start, stop[, step]) over
@@ -120,7 +251,7 @@ func (t *translator) generateSeries(s *scope, fc *pg.FuncCall, ordinality bool) 
 		step + `, "ordinality" + 1 FROM ` + cte + ` WHERE (` + step + ` > 0 AND "value" + ` + step + ` <= ` + stop +
 		`) OR (` + step + ` < 0 AND "value" + ` + step + ` >= ` + stop + `)) SELECT "value", "ordinality" FROM ` + cte +
 		` WHERE (` + step + ` > 0 AND ` + start + ` <= ` + stop + `) OR (` + step + ` < 0 AND ` + start + ` >= ` + stop + `)`
-	return srfResult{sql: sql, typ: typ, defName: "generate_series"}, nil
+	return single(sql, typ, "generate_series"), nil
 }
 
 // unnest renders unnest(array) in element order.
@@ -136,6 +267,5 @@ func (t *translator) unnest(s *scope, fc *pg.FuncCall) (srfResult, error) {
 	if elem == pgval.Int2VectorOID || elem == pgval.OIDVectorOID {
 		src = "chr2_vector_json(" + arr.sql + ")"
 	}
-	sql := `SELECT "j"."value" AS "value", "j"."key" + 1 AS "ordinality" FROM json_each(` + src + `) AS "j"`
-	return srfResult{sql: sql, typ: vectorElem(elem), defName: "unnest"}, nil
+	return tvfItems(src, vectorElem(elem), "unnest"), nil
 }

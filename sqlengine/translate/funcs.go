@@ -53,6 +53,9 @@ func init() {
 	for name, spec := range jsonFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range stringFunctionTable() {
+		functions[name] = spec
+	}
 }
 
 func functionTable() map[string]fnSpec {

@@ -25,7 +25,100 @@ func jsonFunctionTable() map[string]fnSpec {
 		"jsonb_agg":          {special: fnJSONAgg(true), agg: true},
 		"json_object_agg":    {special: fnJSONObjectAgg(false), agg: true},
 		"jsonb_object_agg":   {special: fnJSONObjectAgg(true), agg: true},
+		"json_typeof":        {sqlName: "chr2_jsonb_typeof", args: []pgval.OID{pgval.JSONOID}, ret: text, minArgs: 1, maxArgs: 1},
+		"jsonb_array_length": {sqlName: "chr2_json_array_length", args: []pgval.OID{pgval.JSONBOID}, ret: int4, minArgs: 1, maxArgs: 1},
+		"json_array_length":  {sqlName: "chr2_json_array_length", args: []pgval.OID{pgval.JSONOID}, ret: int4, minArgs: 1, maxArgs: 1},
+		"jsonb_strip_nulls":  {sqlName: "chr2_jsonb_strip_nulls", args: []pgval.OID{pgval.JSONBOID}, ret: pgval.JSONBOID, minArgs: 1, maxArgs: 1},
+		"json_strip_nulls":   {sqlName: "chr2_jsonb_strip_nulls", args: []pgval.OID{pgval.JSONOID}, ret: pgval.JSONOID, minArgs: 1, maxArgs: 1},
+		"jsonb_pretty":       {sqlName: "chr2_jsonb_pretty", args: []pgval.OID{pgval.JSONBOID}, ret: text, minArgs: 1, maxArgs: 1},
+		"jsonb_set":          {special: fnJSONBSet(0)},
+		"jsonb_insert":       {special: fnJSONBSet(1)},
 	}
+}
+
+// fnJSONBSet is jsonb_set(doc, path, value [, create_missing]) and
+// jsonb_insert(doc, path, value [, insert_after]).
+func fnJSONBSet(insert int) func(*translator, *scope, *pg.FuncCall) (expr, error) {
+	return func(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+		if len(fc.Args) < 3 || len(fc.Args) > 4 {
+			return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s with %d arguments does not exist", funcName(fc), len(fc.Args))
+		}
+		types := []pgval.OID{pgval.JSONBOID, pgval.TextArrayOID, pgval.JSONBOID, pgval.BoolOID}
+		parts := make([]string, 0, 5)
+		for i, a := range fc.Args {
+			e, err := t.expr(s, a)
+			if err != nil {
+				return expr{}, err
+			}
+			if e, err = t.coerce(e, types[i]); err != nil {
+				return expr{}, err
+			}
+			parts = append(parts, e.sql)
+		}
+		flag := "NULL"
+		if len(parts) == 4 {
+			flag = parts[3]
+		}
+		mode := "0"
+		if insert == 1 {
+			mode = "CASE WHEN " + flag + " THEN 2 ELSE 1 END"
+			if len(parts) == 3 {
+				mode = "1"
+			}
+		}
+		return typed("chr2_jsonb_set("+parts[0]+", "+parts[1]+", "+parts[2]+", "+flag+", "+mode+")", pgval.JSONBOID,
+			funcName(fc)), nil
+	}
+}
+
+// jsonbExists is ?, ?| and ?&.
+func (t *translator) jsonbExists(op string, l, r expr) (expr, error) {
+	var err error
+	if l, err = t.coerce(l, pgval.JSONBOID); err != nil {
+		return expr{}, err
+	}
+	mode, rt := "'one'", pgval.OID(text)
+	switch op {
+	case "?|":
+		mode, rt = "'any'", pgval.TextArrayOID
+	case "?&":
+		mode, rt = "'all'", pgval.TextArrayOID
+	}
+	if r, err = t.coerce(r, rt); err != nil {
+		return expr{}, err
+	}
+	if l.typ != pgval.JSONBOID {
+		return expr{}, opMissing(op, l.typ, r.typ)
+	}
+	return expr{sql: "chr2_jsonb_exists(" + l.sql + ", " + r.sql + ", " + mode + ")", typ: pgval.BoolOID, mod: -1}, nil
+}
+
+// jsonbDelete is jsonb - text | int | text[].
+func (t *translator) jsonbDelete(l, r expr) (expr, error) {
+	kind := "'key'"
+	var err error
+	switch {
+	case sqltype.IsInteger(r.typ):
+		kind = "'idx'"
+	case r.typ == pgval.TextArrayOID:
+		kind = "'keys'"
+	default:
+		if r, err = t.coerce(r, text); err != nil {
+			return expr{}, err
+		}
+	}
+	return expr{sql: "chr2_jsonb_delete(" + l.sql + ", " + r.sql + ", " + kind + ")", typ: pgval.JSONBOID, mod: -1}, nil
+}
+
+func (t *translator) jsonbDeletePath(l, r expr) (expr, error) {
+	var err error
+	if l, err = t.coerce(l, pgval.JSONBOID); err != nil {
+		return expr{}, err
+	}
+	if r, err = t.coerce(r, pgval.TextArrayOID); err != nil {
+		return expr{}, err
+	}
+	return expr{sql: "chr2_jsonb_delete_path(" + l.sql + ", " + r.sql + ")", typ: pgval.JSONBOID, mod: -1}, nil
 }
 
 // wholeRow resolves a bare range item name used as a value: the row.

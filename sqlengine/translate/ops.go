@@ -31,6 +31,17 @@ func (t *translator) aExpr(s *scope, a *pg.A_Expr) (expr, error) {
 		return t.like(s, a, op, false)
 	case pg.A_Expr_Kind_AEXPR_ILIKE:
 		return t.like(s, a, op, true)
+	case pg.A_Expr_Kind_AEXPR_SIMILAR:
+		// The parser wraps the pattern in similar_to_escape(): a regex.
+		l, err := t.expr(s, a.Lexpr)
+		if err != nil {
+			return expr{}, err
+		}
+		r, err := t.expr(s, a.Rexpr)
+		if err != nil {
+			return expr{}, err
+		}
+		return t.regexMatch(op, l, r)
 	case pg.A_Expr_Kind_AEXPR_DISTINCT, pg.A_Expr_Kind_AEXPR_NOT_DISTINCT:
 		l, r, err := t.operands(s, a.Lexpr, a.Rexpr)
 		if err != nil {
@@ -136,8 +147,18 @@ func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (
 	switch op {
 	case "=", "<>", "!=", "<", ">", "<=", ">=":
 		out, err = t.comparison(op, l, r)
-	case "+", "-", "*", "/", "%":
+	case "-":
+		if l.typ == pgval.JSONBOID {
+			out, err = t.jsonbDelete(l, r)
+			break
+		}
 		out, err = t.arithmetic(op, l, r)
+	case "+", "*", "/", "%":
+		out, err = t.arithmetic(op, l, r)
+	case "?", "?|", "?&":
+		out, err = t.jsonbExists(op, l, r)
+	case "#-":
+		out, err = t.jsonbDeletePath(l, r)
 	case "^":
 		out, err = t.power(l, r)
 	case "&", "|", "#", "<<", ">>":
@@ -179,6 +200,12 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	}
 	if l.typ == pgval.NumericOID || r.typ == pgval.NumericOID {
 		return t.numericComparison(op, l, r)
+	}
+	if l.typ == pgval.JSONBOID && r.typ == pgval.JSONBOID {
+		return expr{sql: "(chr2_jsonb_cmp(" + l.sql + ", " + r.sql + ") " + op + " 0)", typ: pgval.BoolOID, mod: -1}, nil
+	}
+	if l.typ == pgval.JSONOID || r.typ == pgval.JSONOID {
+		return expr{}, opMissing(op, l.typ, r.typ)
 	}
 	return expr{sql: "(" + l.sql + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 }
@@ -363,6 +390,11 @@ func (t *translator) asText(e expr) (string, error) {
 	case sqltype.IsText(e.typ) || sqltype.IsInteger(e.typ) || e.typ == pgval.JSONOID ||
 		e.typ == pgval.UUIDOID || e.typ == pgval.NumericOID:
 		return e.sql, nil
+	case e.typ == pgval.BoolOID:
+		// The output function prints t/f (the cast to text says true/false).
+		return "CASE " + e.sql + " WHEN 1 THEN 't' WHEN 0 THEN 'f' END", nil
+	case isRegOutput(e.typ):
+		return t.regOutput(e.sql, e.typ), nil
 	}
 	return "chr2_to_text(" + e.sql + ", " + oidLit(e.typ) + ")", nil
 }

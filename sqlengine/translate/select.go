@@ -121,6 +121,10 @@ func (t *translator) selectQuery(s *scope, sel *pg.SelectStmt) (query, error) {
 }
 
 func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
+	sel, err := t.rewriteTargetSRF(sel)
+	if err != nil {
+		return query{}, err
+	}
 	var b strings.Builder
 	from := ""
 	if len(sel.FromClause) > 0 {
