@@ -79,8 +79,9 @@ func copyInsertSQL(op *translate.CopyOp) string {
 		cols = append(cols, quote(d.Name))
 		vals = append(vals, d.SQL)
 	}
+	// WHERE true keeps SQLite from reading the upsert clause as a join's ON.
 	return "INSERT INTO " + quote(op.Table) + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(vals, ", ") +
-		` FROM json_each(?1) AS "j" ORDER BY "j".key`
+		` FROM json_each(?1) AS "j" WHERE true ORDER BY "j".key` + op.OnConflict
 }
 
 // copyBatch accumulates rows as JSON.

@@ -113,6 +113,9 @@ func TestCopyFromErrorsLeaveNothing(t *testing.T) {
 		if got := pgerr.CodeOf(err); got != want {
 			t.Errorf("COPY of %q: %v (%s), want %s", data, err, got, want)
 		}
+		if want == pgerr.UniqueViolation && pgerr.From(err).Detail == "" {
+			t.Errorf("COPY of %q: unique violation without the key: %v", data, err)
+		}
 	}
 	if r := must(t, s, `SELECT count(*) FROM t`); rowsText(r.rows) != "0" {
 		t.Fatalf("a failed COPY left rows: %v", r.rows)

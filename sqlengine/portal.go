@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
@@ -22,6 +23,10 @@ type statement struct {
 	// lazy marks a statement of a multi-statement simple query: no client
 	// has seen its description, so it is re-translated at Bind.
 	lazy bool
+	// preparedAt is when it was prepared and prepareText the PREPARE
+	// command that made it (pg_prepared_statements).
+	preparedAt  time.Time
+	prepareText string
 }
 
 func (st *statement) translate() error {
@@ -206,7 +211,7 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 	case translate.KindNoop, translate.KindEmpty:
 		return plan.Tag, nil
 	case translate.KindPrepare:
-		return s.prepareSQL(plan.Prepare)
+		return s.prepareSQL(plan.Prepare, st.raw.SQL)
 	case translate.KindExecute:
 		return s.executeSQL(ctx, plan.Execute, emit, w)
 	case translate.KindDeallocate:

@@ -43,6 +43,7 @@ type session struct {
 	canceled bool
 
 	prepared      map[string]*statement   // SQL-level PREPARE
+	protoStmts    map[string]*statement   // protocol-level named statements (StatementPrepared)
 	cursors       map[string]*cursor      // SQL-level DECLARE … CURSOR
 	savedSettings map[string]savedSetting // values to restore at the block's end
 	xactLocks     []xactLock              // advisory locks held until the block ends
@@ -85,7 +86,7 @@ func (s *session) Parse(_ context.Context, sql string, paramOIDs []uint32) ([]pg
 
 func (s *session) options() translate.Options {
 	return translate.Options{SearchPath: s.settings.searchPath(), User: s.info.User, Database: s.info.Database,
-		Settings: s.settings.list, ProcessID: s.info.ProcessID}
+		Settings: s.settings.list, ProcessID: s.info.ProcessID, Prepared: s.preparedList}
 }
 
 // catalog is the catalog this session's statements must be translated with.

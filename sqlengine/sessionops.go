@@ -2,10 +2,14 @@ package sqlengine
 
 import (
 	"context"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgwire"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 	"github.com/chr2sql/chr2sql/sqlengine/translate"
 )
 
@@ -15,14 +19,14 @@ import (
 // maxSQLPrepared bounds a session's SQL-level prepared statements.
 const maxSQLPrepared = 10000
 
-func (s *session) prepareSQL(op *translate.PrepareOp) (string, error) {
+func (s *session) prepareSQL(op *translate.PrepareOp, text string) (string, error) {
 	if _, exists := s.prepared[op.Name]; exists {
 		return "", pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", op.Name)
 	}
 	if len(s.prepared) >= maxSQLPrepared {
 		return "", pgerr.New(pgerr.ProgramLimitExceeded, "too many prepared statements (limit %d)", maxSQLPrepared)
 	}
-	st := &statement{s: s, raw: op.Query, paramOIDs: op.Params}
+	st := &statement{s: s, raw: op.Query, paramOIDs: op.Params, preparedAt: time.Now(), prepareText: text}
 	if err := st.translate(); err != nil {
 		return "", err
 	}
@@ -31,6 +35,49 @@ func (s *session) prepareSQL(op *translate.PrepareOp) (string, error) {
 	}
 	s.prepared[op.Name] = st
 	return "PREPARE", nil
+}
+
+// StatementPrepared records a protocol-level named statement (Parse with a
+// name), so pg_prepared_statements lists it as PostgreSQL does; pgwire
+// calls it when it keeps a named statement.
+func (s *session) StatementPrepared(name string, st pgwire.Statement) {
+	if s.protoStmts == nil {
+		s.protoStmts = map[string]*statement{}
+	}
+	if ps, ok := st.(*statement); ok && name != "" {
+		ps.preparedAt = time.Now()
+		s.protoStmts[name] = ps
+	}
+}
+
+// StatementClosed forgets a protocol-level named statement.
+func (s *session) StatementClosed(name string) { delete(s.protoStmts, name) }
+
+// preparedList is pg_prepared_statements' rows, sorted by name.
+func (s *session) preparedList() []translate.PreparedStatement {
+	var out []translate.PreparedStatement
+	add := func(name string, st *statement, fromSQL bool) {
+		types := make([]string, 0, len(st.paramOIDs))
+		if st.plan != nil {
+			for _, p := range st.plan.Params {
+				types = append(types, catalog.FormatType(p, -1))
+			}
+		}
+		text := st.raw.SQL
+		if st.prepareText != "" {
+			text = st.prepareText // PostgreSQL lists the PREPARE command itself
+		}
+		out = append(out, translate.PreparedStatement{Name: name, SQL: text, ParamTypes: types, FromSQL: fromSQL,
+			Prepared: st.preparedAt.UTC().Format(sqltype.TimestampLayout)})
+	}
+	for name, st := range s.prepared {
+		add(name, st, true)
+	}
+	for name, st := range s.protoStmts {
+		add(name, st, false)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // preparedStatement returns a SQL-level prepared statement by name.

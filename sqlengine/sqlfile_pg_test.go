@@ -100,15 +100,18 @@ func errorAs(err error, pe **pgconn.PgError) bool {
 }
 
 func pgRun(ctx context.Context, c *pgx.Conn, b sqlBlock) ([]string, error) {
-	rows, err := c.Query(ctx, strings.TrimSpace(b.sql))
+	results, err := c.PgConn().Exec(ctx, strings.TrimSpace(b.sql)).ReadAll()
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	if len(results) == 0 {
+		return nil, nil
+	}
+	last := results[len(results)-1]
 	var out []string
 	if b.arg == "types" {
 		var cols []string
-		for _, f := range rows.FieldDescriptions() {
+		for _, f := range last.FieldDescriptions {
 			name := fmt.Sprint(f.DataTypeOID)
 			if tt, ok := pgtype.NewMap().TypeForOID(f.DataTypeOID); ok {
 				name = tt.Name
@@ -117,16 +120,16 @@ func pgRun(ctx context.Context, c *pgx.Conn, b sqlBlock) ([]string, error) {
 		}
 		out = append(out, strings.Join(cols, "|"))
 	}
-	for rows.Next() {
-		var vals []string
-		for _, v := range rows.RawValues() {
+	for _, row := range last.Rows {
+		vals := make([]string, len(row))
+		for i, v := range row {
 			if v == nil {
-				vals = append(vals, "NULL")
+				vals[i] = "NULL"
 			} else {
-				vals = append(vals, string(v))
+				vals[i] = string(v)
 			}
 		}
 		out = append(out, strings.Join(vals, "|"))
 	}
-	return out, rows.Err()
+	return out, nil
 }

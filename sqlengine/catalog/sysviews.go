@@ -25,6 +25,7 @@ const (
 	PlaceholderDB       = "{{db}}"
 	PlaceholderSettings = "{{settings}}"
 	PlaceholderProcs    = "{{procs}}"
+	PlaceholderPrepared = "{{prepared}}"
 )
 
 // sysView declares one emulated relation.
@@ -167,7 +168,7 @@ func pgCatalogViews() []sysView {
 			`SELECT column1 AS name, column2 AS setting, NULL AS unit, 'Ungrouped' AS category, '' AS short_desc,
 			NULL AS extra_desc, 'user' AS context, 'string' AS vartype, 'session' AS source, NULL AS min_val,
 			NULL AS max_val, NULL AS enumvals, column2 AS boot_val, column2 AS reset_val, NULL AS sourcefile,
-			NULL AS sourceline, 0 AS pending_restart FROM (VALUES {{settings}})`},
+			NULL AS sourceline, 0 AS pending_restart FROM (VALUES {{settings}}) WHERE column1 IS NOT NULL`},
 		{"pg_catalog", "pg_am", 2601, "oid oid, amname name, amhandler regproc, amtype char",
 			`SELECT column1 AS oid, column2 AS amname, 0 AS amhandler, column3 AS amtype FROM (VALUES (2, 'heap', 't'),
 			(403, 'btree', 'i'), (405, 'hash', 'i'), (783, 'gist', 'i'), (2742, 'gin', 'i'), (4000, 'spgist', 'i'),
@@ -195,6 +196,10 @@ func pgCatalogViews() []sysView {
 		{"pg_catalog", "pg_tablespace", 1213, "oid oid, spcname name, spcowner oid, spcacl _aclitem, spcoptions _text",
 			`SELECT column1 AS oid, column2 AS spcname, 10 AS spcowner, NULL AS spcacl, NULL AS spcoptions
 			FROM (VALUES (1663, 'pg_default'), (1664, 'pg_global'))`},
+		{"pg_catalog", "pg_prepared_statements", 12111, "name text, statement text, prepare_time timestamptz, " +
+			"parameter_types _text, from_sql bool, generic_plans int8, custom_plans int8",
+			`SELECT column1 AS name, column2 AS statement, column3 AS prepare_time, column4 AS parameter_types,
+			column5 AS from_sql, 0 AS generic_plans, 0 AS custom_plans FROM (VALUES {{prepared}}) WHERE column1 IS NOT NULL`},
 		{"pg_catalog", "pg_depend", 2608, "classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid, " +
 			"refobjsubid int4, deptype char",
 			`SELECT 1259 AS classid, a.default_seq AS objid, 0 AS objsubid, 1259 AS refclassid, a.rel AS refobjid,

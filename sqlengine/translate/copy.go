@@ -137,6 +137,7 @@ func (t *translator) copyFrom(cs *pg.CopyStmt, op *CopyOp) (*Plan, error) {
 	if err := checkForced(op, named); err != nil {
 		return nil, err
 	}
+	op.OnConflict = uniqueViolationClauses(rel, map[uint32]bool{})
 	return &Plan{Kind: KindCopyFrom, Tag: "COPY", Copy: op}, nil
 }
 

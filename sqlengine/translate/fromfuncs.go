@@ -51,7 +51,7 @@ var srfNames = map[string]bool{"generate_series": true, "unnest": true, "pg_part
 	"jsonb_array_elements": true, "jsonb_array_elements_text": true, "json_array_elements": true,
 	"json_array_elements_text": true, "jsonb_object_keys": true, "json_object_keys": true, "jsonb_each": true,
 	"jsonb_each_text": true, "json_each": true, "json_each_text": true, "regexp_matches": true,
-	"regexp_split_to_table": true}
+	"regexp_split_to_table": true, "generate_subscripts": true}
 
 func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
 	if len(rf.Functions) != 1 || rf.IsRowsfrom {
@@ -90,6 +90,8 @@ func (t *translator) setReturning(s *scope, fc *pg.FuncCall, ordinality bool) (s
 		return t.jsonSetReturning(s, fc, name)
 	case "regexp_matches", "regexp_split_to_table":
 		return t.regexpSetReturning(s, fc, name)
+	case "generate_subscripts":
+		return t.generateSubscripts(s, fc)
 	}
 	return srfResult{}, pgerr.Unsupported("function " + name + " in FROM")
 }
@@ -268,4 +270,35 @@ func (t *translator) unnest(s *scope, fc *pg.FuncCall) (srfResult, error) {
 		src = "chr2_vector_json(" + arr.sql + ")"
 	}
 	return tvfItems(src, vectorElem(elem), "unnest"), nil
+}
+
+// generateSubscripts is generate_subscripts(array, dim [, reverse]): the
+// subscripts of a one-dimensional array (from 0 for int2vector/oidvector).
+func (t *translator) generateSubscripts(s *scope, fc *pg.FuncCall) (srfResult, error) {
+	if len(fc.Args) < 2 || len(fc.Args) > 3 {
+		return srfResult{}, pgerr.New(pgerr.UndefinedFunction, "function generate_subscripts with %d arguments does not exist", len(fc.Args))
+	}
+	arr, elem, err := t.arrayArg(s, fc.Args[0], "generate_subscripts")
+	if err != nil {
+		return srfResult{}, err
+	}
+	dim, err := t.expr(s, fc.Args[1])
+	if err != nil {
+		return srfResult{}, err
+	}
+	if dim, err = t.coerce(dim, int4); err != nil {
+		return srfResult{}, err
+	}
+	if len(fc.Args) == 3 {
+		return srfResult{}, pgerr.Unsupported("generate_subscripts in reverse")
+	}
+	src := "chr2_array_json(" + arr.sql + ", " + oidLit(elem) + ")"
+	first := "1"
+	if elem == pgval.Int2VectorOID || elem == pgval.OIDVectorOID {
+		src, first = "chr2_vector_json("+arr.sql+")", "0"
+	}
+	src = "CASE WHEN " + dim.sql + " = 1 THEN " + src + " ELSE '[]' END"
+	res := tvfItems(src, int4, "generate_subscripts")
+	res.cols[0].expr = "({t}.key + " + first + ")"
+	return res, nil
 }

@@ -210,6 +210,9 @@ type CopyOp struct {
 	// Defaults are the SQLite expressions that fill the table's other
 	// columns with defaults (COPY FROM), by column name.
 	Defaults []CopyDefault
+	// OnConflict makes a unique violation name its key (see
+	// uniqueViolationClauses); appended to COPY FROM's INSERT.
+	OnConflict string
 	// Query is the SELECT whose rows COPY TO writes.
 	Query *Plan
 }

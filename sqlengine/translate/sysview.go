@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
@@ -25,6 +26,9 @@ func (t *translator) systemViewSQL(rel *catalog.Relation) string {
 	if strings.Contains(sql, catalog.PlaceholderSettings) {
 		sql = strings.Replace(sql, catalog.PlaceholderSettings, t.settingsValues(), 1)
 	}
+	if strings.Contains(sql, catalog.PlaceholderPrepared) {
+		sql = strings.Replace(sql, catalog.PlaceholderPrepared, t.preparedValues(), 1)
+	}
 	if strings.Contains(sql, catalog.PlaceholderProcs) {
 		sql = strings.Replace(sql, catalog.PlaceholderProcs, procValues(), 1)
 	}
@@ -37,7 +41,7 @@ func (t *translator) settingsValues() string {
 		rows = t.opts.Settings()
 	}
 	if len(rows) == 0 {
-		return "(NULL, NULL) LIMIT 0"
+		return "(NULL, NULL)"
 	}
 	parts := make([]string, len(rows))
 	for i, r := range rows {
@@ -72,6 +76,36 @@ func buildProcValues() string {
 			kind = "a"
 		}
 		parts[i] = "(" + strconv.Itoa(100000+i) + ", " + sqltype.QuoteString(n) + ", '" + kind + "')"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// PreparedStatement describes one of the session's prepared statements for
+// pg_prepared_statements.
+type PreparedStatement struct {
+	Name, SQL  string
+	Prepared   string // prepare_time in storage form
+	ParamTypes []string
+	FromSQL    bool
+}
+
+func (t *translator) preparedValues() string {
+	var rows []PreparedStatement
+	if t.opts.Prepared != nil {
+		rows = t.opts.Prepared()
+	}
+	if len(rows) == 0 {
+		return "(NULL, NULL, NULL, NULL, NULL)"
+	}
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		types := make([]any, len(r.ParamTypes))
+		for j, p := range r.ParamTypes {
+			types[j] = p
+		}
+		arr, _ := pgval.Format(pgval.TextArrayOID, types, nil)
+		parts[i] = "(" + sqltype.QuoteString(r.Name) + ", " + sqltype.QuoteString(r.SQL) + ", " +
+			sqltype.QuoteString(r.Prepared) + ", " + sqltype.QuoteString(arr) + ", " + strconv.Itoa(b2i(r.FromSQL)) + ")"
 	}
 	return strings.Join(parts, ", ")
 }

@@ -21,6 +21,9 @@ type Options struct {
 	// Internal marks statements issued by chr2sql itself (the outbox, the
 	// migrations), which may write the columns the system owns.
 	Internal bool
+	// Prepared lists the session's prepared statements
+	// (pg_prepared_statements); nil lists none.
+	Prepared func() []PreparedStatement
 	// ProcessID is the session's backend process id (pg_backend_pid).
 	ProcessID uint32
 	// Settings lists the session's settings (name, value) for pg_settings;
