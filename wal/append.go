@@ -85,6 +85,7 @@ func (l *Log) AppendAsync(recs []Record) (Pending, error) {
 	if cap(b.buf) <= maxKeptBufferBytes {
 		l.buf = b.buf[:0]
 	}
+	l.kickSpare()
 	return Pending{l: l, seq: seq}, nil
 }
 
@@ -168,6 +169,7 @@ func (l *Log) flush(tail *segment, b *batch) (uint64, error) {
 	tail.offs = append(tail.offs, b.offs...)
 	tail.terms = append(tail.terms, b.terms...)
 	tail.size = b.start + int64(len(b.buf))
+	tail.fileSize = max(tail.fileSize, tail.size)
 	l.lastIndex, l.lastTerm, l.lastHash = b.last.Index, b.last.Term, b.hash
 	l.writeSeq++
 	l.stats.Records += uint64(len(b.offs))
@@ -176,8 +178,9 @@ func (l *Log) flush(tail *segment, b *batch) (uint64, error) {
 	return l.writeSeq, nil
 }
 
-// rollover seals the tail (fsync, so no later segment can outlive the end of
-// this one) and starts the next segment. Called with wmu held.
+// rollover seals the tail (fdatasync, so no later segment can outlive the
+// end of this one) and starts the next segment, from the spare when one is
+// ready. Called with wmu held.
 func (l *Log) rollover() (*segment, error) {
 	l.mu.Lock()
 	for l.syncing {
@@ -195,7 +198,7 @@ func (l *Log) rollover() (*segment, error) {
 	h := segmentHeader{Seq: old.seq + 1, First: l.lastIndex + 1, PrevTerm: l.lastTerm, PrevHash: l.lastHash}
 	l.mu.Unlock()
 
-	seg, err := l.createSegment(h)
+	seg, err := l.newSegment(h)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {

@@ -10,18 +10,42 @@ import (
 
 const stepsSegBytes = 1024
 
+// stepsCase is a segment layout for crashEveryStep: a mode, optionally with
+// TruncateSuffix forced onto its truncate-and-refill path.
+type stepsCase struct {
+	name   string
+	mode   PreallocMode
+	refill bool
+}
+
+var stepsCases = []stepsCase{
+	{"spare", PreallocBackground, false},
+	{"inline", PreallocInline, false},
+	{"off", PreallocOff, false},
+}
+
 // crashEveryStep runs op on a fresh 80-record log once per mutating file
 // system step, killing the "process" right before that step, crashing the
 // file system (losing or tearing everything not durable) and checking the
 // recovered log with check. completed tells check whether op returned
-// before the crash point. The loop ends when op completes untouched.
-func crashEveryStep(t *testing.T, name string, op func(*Log) error, check func(t *testing.T, l *Log, completed bool)) {
+// before the crash point. The loop ends when op completes untouched. Each
+// layout of cases runs separately.
+func crashEveryStep(t *testing.T, name string, cases []stepsCase, op func(*Log) error, check func(t *testing.T, l *Log, completed bool)) {
+	for _, c := range cases {
+		crashEveryStepIn(t, name+"/"+c.name, c, op, check)
+	}
+}
+
+func crashEveryStepIn(t *testing.T, name string, c stepsCase, op func(*Log) error, check func(t *testing.T, l *Log, completed bool)) {
 	for step := 0; ; step++ {
 		finished := false
 		for _, torn := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/step%d/torn=%v", name, step, torn), func(t *testing.T) {
 				fs := newFaultFS(t, int64(step))
-				l := mustOpen(t, fs, stepsSegBytes)
+				l := mustOpenMode(t, fs, stepsSegBytes, c.mode)
+				if c.refill {
+					l.maxZeroInPlace = 0
+				}
 				appendN(t, l, 80, 3)
 				fs.CrashAfter(step)
 				err := op(l)
@@ -44,7 +68,7 @@ func crashEveryStep(t *testing.T, name string, op func(*Log) error, check func(t
 				if r, err := Verify(fs, testDir); err != nil || r.Status == Corrupt {
 					t.Fatalf("after crash: %v %v", r, err)
 				}
-				l2, err := Open(Options{Dir: testDir, FS: fs, SegmentBytes: stepsSegBytes})
+				l2, err := Open(testOpts(fs, stepsSegBytes, c.mode))
 				if err != nil {
 					t.Fatalf("Open after crash at step %d: %v", step, err)
 				}
@@ -64,7 +88,8 @@ func crashEveryStep(t *testing.T, name string, op func(*Log) error, check func(t
 
 func TestCrashDuringTruncateSuffix(t *testing.T) {
 	for _, from := range []uint64{1, 30, 41, 80} {
-		crashEveryStep(t, fmt.Sprintf("from%d", from), func(l *Log) error { return l.TruncateSuffix(from) },
+		cases := append(stepsCases, stepsCase{"refill", PreallocBackground, true})
+		crashEveryStep(t, fmt.Sprintf("from%d", from), cases, func(l *Log) error { return l.TruncateSuffix(from) },
 			func(t *testing.T, l *Log, completed bool) {
 				last := l.LastIndex()
 				if last < from-1 || last > 80 || (completed && last != from-1) {
@@ -79,7 +104,7 @@ func TestCrashDuringTruncateSuffix(t *testing.T) {
 }
 
 func TestCrashDuringCompactPrefix(t *testing.T) {
-	crashEveryStep(t, "compact", func(l *Log) error { return l.CompactPrefix(60) },
+	crashEveryStep(t, "compact", stepsCases, func(l *Log) error { return l.CompactPrefix(60) },
 		func(t *testing.T, l *Log, completed bool) {
 			first := l.FirstIndex()
 			if first > 61 || (completed && first == 1) {
@@ -94,7 +119,7 @@ func TestCrashDuringCompactPrefix(t *testing.T) {
 
 func TestCrashDuringReset(t *testing.T) {
 	base := [32]byte{9, 9, 9}
-	crashEveryStep(t, "reset", func(l *Log) error { return l.Reset(1000, 40, base) },
+	crashEveryStep(t, "reset", stepsCases, func(l *Log) error { return l.Reset(1000, 40, base) },
 		func(t *testing.T, l *Log, completed bool) {
 			if l.LastIndex() == 1000 {
 				if l.FirstIndex() != 1001 || l.LastTerm() != 40 {
@@ -113,7 +138,7 @@ func TestCrashDuringReset(t *testing.T) {
 }
 
 func TestCrashDuringAppendWithRollover(t *testing.T) {
-	crashEveryStep(t, "append", func(l *Log) error { return l.Append(mkRecs(81, 12)) },
+	crashEveryStep(t, "append", stepsCases, func(l *Log) error { return l.Append(mkRecs(81, 12)) },
 		func(t *testing.T, l *Log, completed bool) {
 			last := l.LastIndex()
 			if last < 80 || last > 92 || (completed && last != 92) {
@@ -126,14 +151,21 @@ func TestCrashDuringAppendWithRollover(t *testing.T) {
 // TestCrashDuringRecovery: Open's own repairs (removing leftovers, cutting a
 // torn tail) are themselves crash-safe.
 func TestCrashDuringRecovery(t *testing.T) {
+	for _, m := range testModes {
+		t.Run(m.name, func(t *testing.T) { crashDuringRecovery(t, m.mode) })
+	}
+}
+
+func crashDuringRecovery(t *testing.T, mode PreallocMode) {
 	for step := 0; step < 200; step++ {
-		f := newFixture(t)
+		f := newFixture(t, mode)
 		// An interrupted Reset leftover, a tmp file and a torn tail at once
 		// cannot coexist after one crash; use tmp + torn tail.
 		f.write(t, testDir+"/"+segmentName(99, 61)+tmpSuffix, []byte("partial"))
-		f.edit(t, f.last().path, func(b []byte) []byte { return append(b, 1, 2, 3) })
+		torn := appendRecord(nil, &mkRecs(61, 1)[0], expectedHash([32]byte{}, 1, 61))[:100]
+		f.edit(t, f.last().path, func(b []byte) []byte { return putAt(b, f.last().size, torn) })
 		f.fs.CrashAfter(step)
-		l, err := Open(Options{Dir: testDir, FS: f.fs, SegmentBytes: fixtureSegBytes})
+		l, err := Open(f.opts())
 		done := !f.fs.Dead()
 		if done {
 			if err != nil {
@@ -142,7 +174,7 @@ func TestCrashDuringRecovery(t *testing.T) {
 			_ = l.Close()
 		}
 		f.fs.CrashTorn()
-		l = mustOpen(t, f.fs, fixtureSegBytes)
+		l = mustOpenMode(t, f.fs, fixtureSegBytes, mode)
 		checkContents(t, l, 1, 60)
 		_ = l.Close()
 		mustVerify(t, f.fs, Intact)

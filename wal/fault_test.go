@@ -2,6 +2,7 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -12,8 +13,9 @@ import (
 	"github.com/chr2sql/chr2sql/vfs/faultfs"
 )
 
-// gateFS is a test-only wrapper whose segment fsyncs block until released,
-// so a test can decide exactly which writes one fsync round covers.
+// gateFS is a test-only wrapper whose segment fdatasyncs (the group-commit
+// syncs) block until released, so a test can decide exactly which writes one
+// round covers.
 type gateFS struct {
 	vfs.FS
 	gated   atomic.Bool
@@ -44,13 +46,13 @@ func (g *gateFS) Create(name string) (vfs.File, error) {
 	return &gateFile{File: f, g: g, name: name}, nil
 }
 
-func (f *gateFile) Sync() error {
+func (f *gateFile) Datasync() error {
 	if f.g.gated.Load() && strings.HasSuffix(f.name, segmentSuffix) {
 		f.g.syncs.Add(1)
 		f.g.entered <- struct{}{}
 		<-f.g.release
 	}
-	return f.File.Sync()
+	return f.File.Datasync()
 }
 
 // TestGroupCommitSharesOneFsync: while one fsync is in flight, two more
@@ -111,7 +113,7 @@ func TestFsyncFailurePoisonsEverything(t *testing.T) {
 	fs := newFaultFS(t, 12)
 	l := mustOpen(t, fs, 1024)
 	appendN(t, l, 10, 5)
-	fs.Inject(faultfs.Fault{Op: faultfs.OpSync, Name: "*.wal"})
+	fs.Inject(faultfs.Fault{Op: faultfs.OpDatasync, Name: "*.wal"})
 	err := l.Append(mkRecs(11, 1))
 	if !errors.Is(err, ErrFsyncFailed) || !errors.Is(err, ErrPoisoned) {
 		t.Fatalf("Append with failed fsync: %v", err)
@@ -157,7 +159,7 @@ func TestFsyncFailureFailsEveryWaiter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ffs.Inject(faultfs.Fault{Op: faultfs.OpSync, Name: "*.wal"})
+	ffs.Inject(faultfs.Fault{Op: faultfs.OpDatasync, Name: "*.wal"})
 	g.gated.Store(false)
 	g.release <- struct{}{}
 	if err := <-first; !errors.Is(err, ErrFsyncFailed) {
@@ -196,30 +198,56 @@ func TestWriteFailuresPoisonAndRecover(t *testing.T) {
 	}
 }
 
+// TestRolloverFailuresPoison: a failing step of segment creation (inline,
+// from a spare, or preparing the spare) poisons the log once the rollover
+// cannot proceed, and every acknowledged record survives a crash.
 func TestRolloverFailuresPoison(t *testing.T) {
-	for _, op := range []faultfs.Op{faultfs.OpCreate, faultfs.OpRename, faultfs.OpSyncDir, faultfs.OpSync} {
-		fs := newFaultFS(t, 15)
-		l := mustOpen(t, fs, 600)
-		name := "*"
-		if op == faultfs.OpSync {
-			name = "*.tmp"
+	spareOnly := func(m PreallocMode) bool { return m == PreallocBackground }
+	always := func(PreallocMode) bool { return true }
+	faults := []struct {
+		fault   faultfs.Fault
+		poisons func(PreallocMode) bool // false: the log must carry on
+	}{
+		{faultfs.Fault{Op: faultfs.OpCreate, Name: "*"}, always},
+		{faultfs.Fault{Op: faultfs.OpRename, Name: "*"}, always},
+		{faultfs.Fault{Op: faultfs.OpSyncDir, Name: "*"}, always},
+		{faultfs.Fault{Op: faultfs.OpSync, Name: "*.tmp"}, always},               // new segment or spare
+		{faultfs.Fault{Op: faultfs.OpWrite, Name: "*.tmp"}, always},              // header or zero fill
+		{faultfs.Fault{Op: faultfs.OpDatasync, Name: "*.wal", After: 3}, always}, // sealing the old tail
+		{faultfs.Fault{Op: faultfs.OpDatasync, Name: spareName}, spareOnly},      // header written into the spare
+		{faultfs.Fault{Op: faultfs.OpWrite, Name: spareName, Short: true}, spareOnly},
+		// Preparing the spare fails without an fsync failure: the rollover
+		// fills the segment inline and the log carries on.
+		{faultfs.Fault{Op: faultfs.OpCreate, Name: spareName + tmpSuffix}, func(PreallocMode) bool { return false }},
+	}
+	for _, m := range testModes {
+		for i, c := range faults {
+			t.Run(fmt.Sprintf("%s/fault%d", m.name, i), func(t *testing.T) {
+				fs := newFaultFS(t, 15)
+				l := mustOpenMode(t, fs, 600, m.mode)
+				ft := c.fault
+				ft.Sticky = true
+				fs.Inject(ft)
+				var err error
+				for i := 0; i < 40 && err == nil; i++ {
+					err = l.Append(mkRecs(l.LastIndex()+1, 1))
+				}
+				if poisons := c.poisons(m.mode); poisons && !errors.Is(err, ErrPoisoned) {
+					t.Fatalf("%+v: rollover failure not poisoning: %v", ft, err)
+				} else if !poisons && err != nil {
+					t.Fatalf("%+v: the log failed: %v", ft, err)
+				}
+				acked := l.LastIndex()
+				fs.ClearFaults()
+				fs.CrashTorn()
+				l = mustOpenMode(t, fs, 600, m.mode)
+				if l.LastIndex() < acked {
+					t.Fatalf("%+v: lost acknowledged records: %d < %d", ft, l.LastIndex(), acked)
+				}
+				checkContents(t, l, 1, l.LastIndex())
+				_ = l.Close()
+			})
 		}
-		fs.Inject(faultfs.Fault{Op: op, Name: name})
-		var err error
-		for i := 0; i < 20 && err == nil; i++ {
-			err = l.Append(mkRecs(l.LastIndex()+1, 1))
-		}
-		if !errors.Is(err, ErrPoisoned) {
-			t.Fatalf("op %d: rollover failure not poisoning: %v", op, err)
-		}
-		acked := l.LastIndex()
-		fs.CrashTorn()
-		l = mustOpen(t, fs, 600)
-		if l.LastIndex() < acked {
-			t.Fatalf("op %d: lost acknowledged records: %d < %d", op, l.LastIndex(), acked)
-		}
-		checkContents(t, l, 1, l.LastIndex())
-		_ = l.Close()
 	}
 }
 

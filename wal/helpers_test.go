@@ -47,9 +47,33 @@ func newFaultFS(t testing.TB, seed int64) *faultfs.FS {
 	return fs
 }
 
+// testMode is one segment layout; mode-sensitive tests run in each.
+type testMode struct {
+	name string
+	mode PreallocMode
+}
+
+var testModes = []testMode{
+	{"spare", PreallocBackground}, // preallocated, next segment prepared ahead (inline in tests)
+	{"inline", PreallocInline},    // preallocated on the rollover path
+	{"off", PreallocOff},          // version-1 segments that grow
+}
+
+// testOpts are deterministic Options for faultfs tests: the spare segment of
+// PreallocBackground is prepared on the triggering goroutine, so the order of
+// file system steps (and so CrashAfter) is reproducible.
+func testOpts(fs vfs.FS, segBytes int64, mode PreallocMode) Options {
+	return Options{Dir: testDir, FS: fs, SegmentBytes: segBytes, Preallocate: mode, spareInline: true}
+}
+
 func mustOpen(t testing.TB, fs vfs.FS, segBytes int64) *Log {
 	t.Helper()
-	l, err := Open(Options{Dir: testDir, FS: fs, SegmentBytes: segBytes})
+	return mustOpenMode(t, fs, segBytes, PreallocBackground)
+}
+
+func mustOpenMode(t testing.TB, fs vfs.FS, segBytes int64, mode PreallocMode) *Log {
+	t.Helper()
+	l, err := Open(testOpts(fs, segBytes, mode))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -25,7 +25,16 @@ const (
 	envKillRounds = "CHR2_WAL_KILL9_ROUNDS"    // number of kill rounds (default 20)
 	envKillSeed   = "CHR2_WAL_KILL9_SEED"      // replay a seed
 	envChildSeed  = "CHR2_WAL_KILL9_CHILD_SEED"
+	envChildMode  = "CHR2_WAL_KILL9_CHILD_MODE" // PreallocMode of the child
 )
+
+// killMode is the segment layout of a round: mostly preallocated with the
+// background preparer, so a kill often lands in the middle of a spare being
+// filled or published, and now and then the other modes, so one directory
+// holds a mix of version-1 and version-2 segments.
+func killMode(round int) PreallocMode {
+	return [...]PreallocMode{PreallocBackground, PreallocOff, PreallocBackground, PreallocInline}[round%4]
+}
 
 const (
 	killSegBytes   = 256 << 10
@@ -91,7 +100,8 @@ func killRound(t *testing.T, seed int64, round int, dir string, rng *rand.Rand) 
 	target := 1 + rng.Intn(400)
 	delay := time.Duration(rng.Intn(3000)) * time.Microsecond
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Crash$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envKillChild+"="+dir, fmt.Sprintf("%s=%d", envChildSeed, seed+int64(round)))
+	cmd.Env = append(os.Environ(), envKillChild+"="+dir, fmt.Sprintf("%s=%d", envChildSeed, seed+int64(round)),
+		fmt.Sprintf("%s=%d", envChildMode, killMode(round)))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -145,9 +155,9 @@ func killRound(t *testing.T, seed int64, round int, dir string, rng *rand.Rand) 
 		t.Fatalf("seed %d round %d: Verify right after kill -9: %v %v", seed, round, r, err)
 	}
 	if r.Status == TornTail {
-		t.Logf("round %d: torn tail before recovery: %v", round, r.Err)
+		t.Logf("round %d (%v): torn tail before recovery: %v", round, killMode(round), r.Err)
 	}
-	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes})
+	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes, Preallocate: killMode(round)})
 	if err != nil {
 		t.Fatalf("seed %d round %d: Open after kill -9: %v", seed, round, err)
 	}
@@ -162,7 +172,7 @@ func killRound(t *testing.T, seed int64, round int, dir string, rng *rand.Rand) 
 // that the directory verifies as Intact after recovery.
 func checkAfterKill(t *testing.T, seed int64, round int, dir string) {
 	t.Helper()
-	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes})
+	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes, Preallocate: killMode(round + 1)})
 	if err != nil {
 		t.Fatalf("seed %d round %d: reopen: %v", seed, round, err)
 	}
@@ -191,7 +201,8 @@ func checkAfterKill(t *testing.T, seed int64, round int, dir string) {
 // and then, resets the log to its own head (as after a snapshot).
 func runKillChild(dir string) {
 	seed, _ := strconv.ParseInt(os.Getenv(envChildSeed), 10, 64)
-	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes})
+	mode, _ := strconv.Atoi(os.Getenv(envChildMode))
+	l, err := Open(Options{Dir: dir, FS: vfs.OS, SegmentBytes: killSegBytes, Preallocate: PreallocMode(mode)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)

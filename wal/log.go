@@ -25,8 +25,16 @@ const maxKeptBufferBytes = 8 << 20
 type Options struct {
 	Dir          string // <data-dir>/wal
 	FS           vfs.FS // nil → vfs.OS
-	SegmentBytes int64  // rollover size; default 64 MiB
+	SegmentBytes int64  // rollover size and preallocated size; default 64 MiB
 	Logger       *zap.Logger
+	// Preallocate chooses how segments get their space; the zero value is
+	// PreallocBackground. Logs written in any mode open in every mode.
+	Preallocate PreallocMode
+
+	// spareInline (test-only) runs the background spare preparation on the
+	// goroutine that triggered it, so fault tests see a deterministic order
+	// of file system steps.
+	spareInline bool
 }
 
 // segment is an open segment file and the in-memory index of its records.
@@ -37,7 +45,9 @@ type segment struct {
 	first    uint64
 	path     string
 	f        vfs.File
-	size     int64
+	size     int64  // end of the last record: where the next one goes
+	fileSize int64  // bytes in the file (>= size; larger when preallocated)
+	version  uint32 // segmentVersion1 or segmentVersion2 (preallocated)
 	prevTerm uint64
 	prevHash [32]byte
 	offs     []int64
@@ -52,6 +62,11 @@ type Log struct {
 	segmentBytes int64
 	lg           *zap.Logger
 	created      bool
+	prealloc     PreallocMode
+	spareInline  bool
+	// maxZeroInPlace is maxZeroInPlaceRecords; tests lower it to reach the
+	// truncate-and-refill path of TruncateSuffix.
+	maxZeroInPlace int
 
 	// structMu: shared by Append's write phase and readers, exclusive for
 	// TruncateSuffix, CompactPrefix, Reset and Close.
@@ -83,6 +98,13 @@ type Log struct {
 	finished uint64
 	err      error // poison or ErrClosed; sticky
 	stats    Stats
+	// The spare segment and its background preparer (prealloc.go).
+	spare        spareState
+	spareFailed  bool // last preparation failed: none until the next segment
+	spareStopped bool // Close began: never start a preparation again
+	spareWake    chan struct{}
+	spareQuit    chan struct{}
+	spareDone    chan struct{}
 }
 
 // Stats are cumulative counters since Open, for metrics (entries and bytes
@@ -91,7 +113,12 @@ type Stats struct {
 	Appends     uint64 // AppendAsync calls that wrote records
 	Records     uint64 // records written
 	Bytes       uint64 // encoded bytes written
-	FsyncRounds uint64 // fsyncs of segment files (group commit rounds and rollovers)
+	FsyncRounds uint64 // fdatasyncs of segment files (group commit rounds and rollovers)
+	// SegmentsFromSpare counts segments made from a spare prepared in the
+	// background; SegmentsFilledInline those zero-filled on the calling
+	// path (a new log, or a rollover or Reset that found no spare ready).
+	SegmentsFromSpare    uint64
+	SegmentsFilledInline uint64
 }
 
 // Stats returns the counters.
@@ -117,7 +144,11 @@ func Open(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	l := &Log{fs: opts.FS, dir: filepath.Clean(opts.Dir), segmentBytes: opts.SegmentBytes, lg: opts.Logger}
+	if opts.Preallocate < PreallocBackground || opts.Preallocate > PreallocOff {
+		return nil, fmt.Errorf("wal: unknown Preallocate mode %d", opts.Preallocate)
+	}
+	l := &Log{fs: opts.FS, dir: filepath.Clean(opts.Dir), segmentBytes: opts.SegmentBytes, lg: opts.Logger,
+		prealloc: opts.Preallocate, spareInline: opts.spareInline, maxZeroInPlace: maxZeroInPlaceRecords}
 	l.cond.L = &l.mu
 	if err := vfs.MkdirAllDurable(l.fs, l.dir, 0o755); err != nil {
 		if errors.Is(err, vfs.ErrSyncDir) {
@@ -136,12 +167,20 @@ func Open(opts Options) (*Log, error) {
 	if err := l.repair(res); err != nil {
 		return nil, err
 	}
+	if res.spare != "" && l.prealloc != PreallocOff {
+		// A spare of another size (SegmentBytes changed) is left alone and
+		// replaced by the next preparation.
+		if st, err := l.fs.Stat(res.spare); err == nil && st.Size() == l.segmentBytes {
+			l.spare = spareReady
+		}
+	}
 	if err := l.load(res.segs); err != nil {
 		l.closeFiles()
 		return nil, err
 	}
 	l.lg.Info("wal opened", zap.String("dir", l.dir), zap.Uint64("first_index", l.segs[0].first),
-		zap.Uint64("last_index", l.lastIndex), zap.Int("segments", len(l.segs)))
+		zap.Uint64("last_index", l.lastIndex), zap.Int("segments", len(l.segs)), zap.Stringer("preallocate", l.prealloc))
+	l.kickSpare()
 	return l, nil
 }
 
@@ -165,20 +204,40 @@ func (l *Log) repair(res *scanResult) error {
 		l.lg.Warn("wal recovery: ignoring unknown file", zap.String("file", path))
 	}
 	if t := res.torn; t != nil {
-		l.lg.Warn("wal recovery: truncating torn tail", zap.String("file", t.path), zap.Int64("offset", t.offset),
-			zap.Uint64("index", t.index), zap.Int64("dropped_bytes", t.fileSize-t.offset), zap.String("reason", t.reason))
-		f, err := l.fs.OpenFile(t.path, os.O_RDWR, 0)
-		if err != nil {
-			return fmt.Errorf("wal: recovery: open %s: %w", t.path, err)
-		}
-		defer f.Close()
-		if err := f.Truncate(t.offset); err != nil {
-			return fmt.Errorf("wal: recovery: truncate %s: %w", t.path, err)
-		}
-		if err := f.Sync(); err != nil {
-			return fsyncErr("sync truncated tail", err)
-		}
+		return l.repairTorn(t, res.segs[len(res.segs)-1])
 	}
+	return nil
+}
+
+// repairTorn cuts a torn tail: a version-1 segment is truncated at the torn
+// record and fsynced; in a version-2 segment the torn bytes are overwritten
+// with zeros and fdatasynced, so the segment keeps its preallocated blocks.
+// A crash during either leaves a torn tail again, never a plausible record.
+func (l *Log) repairTorn(t *tornTail, last *scannedSegment) error {
+	l.lg.Warn("wal recovery: cutting torn tail", zap.String("file", t.path), zap.Int64("offset", t.offset),
+		zap.Uint64("index", t.index), zap.Int64("dropped_bytes", t.drop), zap.Bool("zero_fill", t.zeroTo > 0),
+		zap.String("reason", t.reason))
+	f, err := l.fs.OpenFile(t.path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("wal: recovery: open %s: %w", t.path, err)
+	}
+	defer f.Close()
+	if t.zeroTo > 0 {
+		if err := writeZeros(f, t.offset, t.zeroTo, nil); err != nil {
+			return fmt.Errorf("wal: recovery: zero torn tail of %s: %w", t.path, err)
+		}
+		if err := f.Datasync(); err != nil {
+			return fsyncErr("sync zeroed tail", err)
+		}
+		return nil
+	}
+	if err := f.Truncate(t.offset); err != nil {
+		return fmt.Errorf("wal: recovery: truncate %s: %w", t.path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fsyncErr("sync truncated tail", err)
+	}
+	last.fileSize = t.offset
 	return nil
 }
 
@@ -191,10 +250,11 @@ func (l *Log) load(scanned []*scannedSegment) error {
 			return fmt.Errorf("wal: open segment: %w", err)
 		}
 		l.segs = append(l.segs, &segment{seq: s.hdr.Seq, first: s.hdr.First, path: s.path, f: f, size: s.size,
-			prevTerm: s.hdr.PrevTerm, prevHash: s.hdr.PrevHash, offs: s.offs, terms: s.terms})
+			fileSize: s.fileSize, version: s.hdr.Version, prevTerm: s.hdr.PrevTerm, prevHash: s.hdr.PrevHash,
+			offs: s.offs, terms: s.terms})
 	}
 	if len(l.segs) == 0 {
-		seg, err := l.createSegment(segmentHeader{Flags: flagBase, Seq: 1, First: 1})
+		seg, err := l.newSegment(segmentHeader{Flags: flagBase, Seq: 1, First: 1})
 		if err != nil {
 			return err
 		}
@@ -215,7 +275,8 @@ func (l *Log) load(scanned []*scannedSegment) error {
 func (l *Log) Created() bool { return l.created }
 
 // createSegment makes a segment appear atomically with a complete, durable
-// header: write <name>.tmp → fsync → rename → fsync(dir) → reopen.
+// header: write <name>.tmp (a version-2 one zero-filled to SegmentBytes) →
+// fsync → rename → fsync(dir) → reopen.
 func (l *Log) createSegment(h segmentHeader) (*segment, error) {
 	path := filepath.Join(l.dir, segmentName(h.Seq, h.First))
 	tmp := path + tmpSuffix
@@ -226,7 +287,15 @@ func (l *Log) createSegment(h segmentHeader) (*segment, error) {
 	hdr := h.encode()
 	if n, err := f.WriteAt(hdr, 0); err != nil || n != len(hdr) {
 		_ = f.Close()
-		return nil, fmt.Errorf("wal: write segment header (%d of %d bytes): %w", n, len(hdr), err)
+		return nil, fmt.Errorf("wal: write segment header (%d of %d bytes): %w", n, len(hdr), errOrShort(err))
+	}
+	fileSize := int64(SegmentHeaderBytes)
+	if h.Version == segmentVersion2 {
+		if err := writeZeros(f, SegmentHeaderBytes, l.segmentBytes, nil); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("wal: preallocate segment: %w", err)
+		}
+		fileSize = max(fileSize, l.segmentBytes)
 	}
 	if err := f.Sync(); err != nil {
 		_ = f.Close()
@@ -245,8 +314,8 @@ func (l *Log) createSegment(h segmentHeader) (*segment, error) {
 		return nil, fmt.Errorf("wal: reopen segment: %w", err)
 	}
 	l.lg.Debug("wal segment created", zap.String("file", path), zap.Uint64("first_index", h.First))
-	return &segment{seq: h.Seq, first: h.First, path: path, f: f, size: SegmentHeaderBytes,
-		prevTerm: h.PrevTerm, prevHash: h.PrevHash}, nil
+	return &segment{seq: h.Seq, first: h.First, path: path, f: f, size: SegmentHeaderBytes, fileSize: fileSize,
+		version: max(h.Version, segmentVersion1), prevTerm: h.PrevTerm, prevHash: h.PrevHash}, nil
 }
 
 func (l *Log) tail() *segment { return l.segs[len(l.segs)-1] }
@@ -267,7 +336,7 @@ func (l *Log) syncRoundLocked() error {
 	l.syncing = true
 	target, idx, term, f := l.writeSeq, l.lastIndex, l.lastTerm, l.tail().f
 	l.mu.Unlock()
-	err := f.Sync()
+	err := f.Datasync()
 	l.mu.Lock()
 	l.syncing = false
 	l.stats.FsyncRounds++

@@ -68,17 +68,59 @@ func (l *Log) TruncateSuffix(from uint64) error {
 	if from > s.first {
 		cut = s.offs[from-s.first]
 	}
-	if err := s.f.Truncate(cut); err != nil {
-		return l.setPoisonLocked(fmt.Errorf("wal: truncate %s: %w", s.path, err))
-	}
-	if err := s.f.Sync(); err != nil {
-		return l.setPoisonLocked(fsyncErr("sync truncated segment", err))
+	if err := l.cutSegmentLocked(s, int(from-s.first), cut); err != nil {
+		return l.setPoisonLocked(err)
 	}
 	n := from - s.first
 	s.offs, s.terms, s.size = s.offs[:n:n], s.terms[:n:n], cut
 	l.lastIndex, l.lastTerm, l.lastHash = from-1, newTerm, newHash
 	l.durIndex, l.durTerm = l.lastIndex, l.lastTerm
 	l.lg.Info("wal suffix truncated", zap.Uint64("from", from))
+	return nil
+}
+
+// cutSegmentLocked drops the records of s from record keep (at offset cut)
+// on. A version-1 segment is truncated and fsynced. In a preallocated one the
+// records are zeroed in place, last first, each made durable before the one
+// before it is touched: a crash then leaves a prefix of the old log followed
+// by zeros or by one partly zeroed record (a torn tail), never zeros followed
+// by a valid record, which recovery would call corruption (R11). With more
+// than maxZeroInPlace records to drop, the file is instead truncated at cut
+// (fsync) and re-filled with zeros to its preallocated size (fdatasync); a
+// crash during the re-fill leaves a shorter zero tail, which is also clean.
+func (l *Log) cutSegmentLocked(s *segment, keep int, cut int64) error {
+	if s.version == segmentVersion2 && len(s.offs)-keep <= l.maxZeroInPlace {
+		end := s.size
+		for k := len(s.offs) - 1; k >= keep; k-- {
+			if err := writeZeros(s.f, s.offs[k], end, nil); err != nil {
+				return fmt.Errorf("wal: zero %s: %w", s.path, err)
+			}
+			if err := s.f.Datasync(); err != nil {
+				return fsyncErr("sync zeroed record", err)
+			}
+			end = s.offs[k]
+		}
+		return nil
+	}
+	preallocated := s.fileSize
+	if err := s.f.Truncate(cut); err != nil {
+		return fmt.Errorf("wal: truncate %s: %w", s.path, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fsyncErr("sync truncated segment", err)
+	}
+	s.fileSize = cut
+	if s.version != segmentVersion2 {
+		return nil
+	}
+	refill := max(cut, min(preallocated, l.segmentBytes))
+	if err := writeZeros(s.f, cut, refill, nil); err != nil {
+		return fmt.Errorf("wal: re-fill %s: %w", s.path, err)
+	}
+	if err := s.f.Datasync(); err != nil {
+		return fsyncErr("sync re-filled segment", err)
+	}
+	s.fileSize = refill
 	return nil
 }
 
@@ -149,7 +191,7 @@ func (l *Log) Reset(index, term uint64, chainHash [32]byte) error {
 	}
 	h := segmentHeader{Flags: flagBase, Seq: l.tail().seq + 1, First: index + 1, PrevTerm: term, PrevHash: chainHash}
 	l.mu.Unlock() // segment creation is slow I/O; structMu still excludes everyone else
-	seg, err := l.createSegment(h)
+	seg, err := l.newSegment(h)
 	l.mu.Lock()
 	if err != nil {
 		return l.setPoisonLocked(err)
@@ -170,6 +212,7 @@ func (l *Log) Reset(index, term uint64, chainHash [32]byte) error {
 // Close makes every flushed write durable and closes the files. Later calls
 // return ErrClosed (or the poison error).
 func (l *Log) Close() error {
+	l.stopPreparer()
 	l.structMu.Lock()
 	defer l.structMu.Unlock()
 	l.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"strings"
 	"testing"
 )
 
@@ -115,18 +116,28 @@ func TestNextPlausible(t *testing.T) {
 }
 
 func TestSegmentHeaderAndName(t *testing.T) {
-	h := segmentHeader{Flags: flagBase, Seq: 7, First: 99, PrevTerm: 4, PrevHash: [32]byte{9}}
-	b := h.encode()
-	got, err := decodeSegmentHeader(b)
-	if err != nil || got != h {
-		t.Fatalf("header round trip: %+v %v", got, err)
-	}
-	for i := range b {
-		c := bytes.Clone(b)
-		c[i] ^= 0x10
-		if _, err := decodeSegmentHeader(c); err == nil {
-			t.Fatalf("flip at %d accepted", i)
+	for _, v := range []uint32{segmentVersion1, segmentVersion2} {
+		h := segmentHeader{Version: v, Flags: flagBase, Seq: 7, First: 99, PrevTerm: 4, PrevHash: [32]byte{9}}
+		b := h.encode()
+		got, err := decodeSegmentHeader(b)
+		if err != nil || got != h {
+			t.Fatalf("header round trip: %+v %v", got, err)
 		}
+		for i := range b {
+			c := bytes.Clone(b)
+			c[i] ^= 0x10
+			if _, err := decodeSegmentHeader(c); err == nil {
+				t.Fatalf("version %d: flip at %d accepted", v, i)
+			}
+		}
+	}
+	// The zero Version encodes as 1; 3 is unknown even with a valid CRC.
+	if got, err := decodeSegmentHeader((&segmentHeader{Seq: 1, First: 1}).encode()); err != nil || got.Version != segmentVersion1 {
+		t.Fatalf("zero version: %+v %v", got, err)
+	}
+	if _, err := decodeSegmentHeader((&segmentHeader{Version: 3, Seq: 1, First: 1}).encode()); err == nil ||
+		!strings.Contains(err.Error(), "version 3") {
+		t.Fatalf("version 3 accepted: %v", err)
 	}
 	name := segmentName(7, 99)
 	if name != "0000000000000007-0000000000000063.wal" {

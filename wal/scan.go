@@ -17,6 +17,7 @@ type scannedSegment struct {
 	path     string
 	hdr      segmentHeader
 	size     int64    // end of the last valid record (the torn tail excluded)
+	fileSize int64    // bytes in the file
 	offs     []int64  // start offset of every record
 	terms    []uint64 // term of every record
 	lastTerm uint64   // term of the last record (hdr.PrevTerm when empty)
@@ -25,13 +26,17 @@ type scannedSegment struct {
 
 func (s *scannedSegment) next() uint64 { return s.hdr.First + uint64(len(s.offs)) }
 
-// tornTail describes an incomplete last record in the last segment.
+// tornTail describes an incomplete last record in the last segment. In a
+// version-1 segment the repair truncates the file at offset; in a version-2
+// (preallocated) one it overwrites offset..zeroTo with zeros, so the file
+// keeps its preallocated blocks.
 type tornTail struct {
-	path     string
-	offset   int64
-	index    uint64
-	fileSize int64
-	reason   string
+	path   string
+	offset int64
+	index  uint64
+	zeroTo int64 // version 2: end of the non-zero bytes to clear; 0: truncate
+	drop   int64 // bytes the repair discards (truncated or non-zero cleared)
+	reason string
 }
 
 // scanResult is the decision recovery reached for a directory. Exactly one
@@ -40,7 +45,8 @@ type tornTail struct {
 type scanResult struct {
 	segs     []*scannedSegment
 	obsolete []string // segments superseded by a later base segment (interrupted Reset)
-	tmps     []string // leftover temporary files (interrupted segment creation)
+	tmps     []string // leftover temporary files (interrupted segment or spare creation)
+	spare    string   // a prepared spare file (not part of the log), or ""
 	unknown  []string // other names, left alone
 	torn     *tornTail
 	corrupt  *CorruptError
@@ -61,8 +67,10 @@ func scanDir(fsys vfs.FS, dir string, onRecord recordFunc) (*scanResult, error) 
 	var segNames []string
 	for _, name := range names {
 		switch {
-		case strings.HasSuffix(name, segmentSuffix+tmpSuffix):
+		case strings.HasSuffix(name, segmentSuffix+tmpSuffix), name == spareName+tmpSuffix:
 			res.tmps = append(res.tmps, filepath.Join(dir, name))
+		case name == spareName:
+			res.spare = filepath.Join(dir, name)
 		case strings.HasSuffix(name, segmentSuffix):
 			if _, _, ok := parseSegmentName(name); !ok {
 				res.corrupt = &CorruptError{File: filepath.Join(dir, name), Reason: "file name is not a valid segment name"}
@@ -183,12 +191,18 @@ func continuity(p *scannedSegment, h segmentHeader) string {
 }
 
 // scanRecords verifies the records of one segment. A decoding failure in the
-// last segment is a torn tail only when no plausible record follows it.
+// last segment is a torn tail only when no plausible record follows it. In a
+// preallocated (version 2) segment the records end cleanly where only zeros
+// remain to the end of the file.
 func scanRecords(path string, b []byte, h segmentHeader, term uint64, hash [32]byte, last bool, onRecord recordFunc) (*scannedSegment, *tornTail, *CorruptError) {
-	seg := &scannedSegment{path: path, hdr: h}
+	seg := &scannedSegment{path: path, hdr: h, fileSize: int64(len(b))}
 	off := int64(SegmentHeaderBytes)
 	idx := h.First
-	for off < int64(len(b)) {
+	end := int64(len(b)) // records must cover everything before end
+	if h.Version == segmentVersion2 {
+		end = zeroTailStart(b, off)
+	}
+	for off < end {
 		rec, stored, n, err := decodeRecord(b[off:])
 		corrupt := func(reason string) (*scannedSegment, *tornTail, *CorruptError) {
 			return nil, nil, &CorruptError{File: path, Offset: off, Index: idx, Reason: reason}
@@ -204,7 +218,11 @@ func scanRecords(path string, b []byte, h segmentHeader, term uint64, hash [32]b
 				return corrupt(fmt.Sprintf("%v, followed by a valid record at offset %d", err, p))
 			}
 			seg.finish(off, term, hash)
-			return seg, &tornTail{path: path, offset: off, index: idx, fileSize: int64(len(b)), reason: err.Error()}, nil
+			t := &tornTail{path: path, offset: off, index: idx, drop: int64(len(b)) - off, reason: err.Error()}
+			if h.Version == segmentVersion2 {
+				t.zeroTo, t.drop = end, end-off
+			}
+			return seg, t, nil
 		}
 		switch {
 		case rec.Index != idx:
@@ -237,10 +255,7 @@ func (s *scannedSegment) finish(size int64, term uint64, hash [32]byte) {
 func nextPlausible(b []byte, from int64) int64 {
 	for p := from; p+RecordHeaderBytes <= int64(len(b)); p++ {
 		if b[p] == 0 {
-			q := p
-			for q < int64(len(b)) && b[q] == 0 {
-				q++
-			}
+			q := nextNonZero(b, p)
 			// A header starting in [p, q-RecordHeaderBytes] would be all zero.
 			if skip := q - RecordHeaderBytes; skip > p {
 				p = skip
@@ -251,4 +266,18 @@ func nextPlausible(b []byte, from int64) int64 {
 		}
 	}
 	return -1
+}
+
+// nextNonZero returns the offset of the first non-zero byte at or after p
+// (len(b) if none), skipping zero runs a block at a time: the zero tail of a
+// preallocated segment is tens of MiB.
+func nextNonZero(b []byte, p int64) int64 {
+	n := int64(len(b))
+	for p+int64(len(zeroBlock)) <= n && isZero(b[p:p+int64(len(zeroBlock))]) {
+		p += int64(len(zeroBlock))
+	}
+	for p < n && b[p] == 0 {
+		p++
+	}
+	return p
 }

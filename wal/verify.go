@@ -107,10 +107,10 @@ func report(res *scanResult) Report {
 	switch t := res.torn; {
 	case t != nil:
 		r.Status, r.File, r.Offset, r.Index = TornTail, t.path, t.offset, t.index
-		r.Err = fmt.Errorf("torn tail: %s (%d bytes after the last valid record)", t.reason, t.fileSize-t.offset)
+		r.Err = fmt.Errorf("torn tail: %s (%d bytes after the last valid record)", t.reason, t.drop)
 	case len(res.tmps) > 0:
 		r.Status, r.File = TornTail, res.tmps[0]
-		r.Err = errors.New("leftover temporary segment from an interrupted segment creation")
+		r.Err = errors.New("leftover temporary file from an interrupted segment or spare creation")
 	case len(res.obsolete) > 0:
 		r.Status, r.File = TornTail, res.obsolete[0]
 		r.Err = errors.New("segments superseded by an interrupted reset")
