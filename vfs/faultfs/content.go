@@ -4,7 +4,7 @@ package faultfs
 // written with a non-zero byte is not allocated, so a large zero-filled
 // (preallocated) file costs a slice of nil pointers, and writing zeros over
 // whole pages frees them again.
-const pageBytes = 64 << 10
+const pageBytes = 4 << 10
 
 type page = [pageBytes]byte
 

@@ -29,7 +29,7 @@
 //  6. FlipBit flips one bit in both the visible and the durable contents
 //     (media corruption that survives a crash).
 //
-// Contents are stored in 64 KiB pages and a page never written with a
+// Contents are stored in 4 KiB pages and a page never written with a
 // non-zero byte is not allocated, so zero-filled (preallocated) files of tens
 // of MiB cost almost no memory and Sync costs the size of the pending writes,
 // not of the file.
