@@ -250,7 +250,15 @@ const pgAttributeSQL = `SELECT a.rel AS attrelid, a.name AS attname, a.type_oid 
 	chr2_typinfo(a.type_oid, 'storage') AS attstorage, '' AS attcompression, a.not_null AS attnotnull,
 	(a.default_pg IS NOT NULL) AS atthasdef, 0 AS atthasmissing, a.identity AS attidentity, '' AS attgenerated,
 	0 AS attisdropped, 1 AS attislocal, 0 AS attinhcount, chr2_typinfo(a.type_oid, 'collation') AS attcollation,
-	NULL AS attacl, NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval FROM _chr2_attributes a`
+	NULL AS attacl, NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval FROM (` + attributeRowsSQL + `) a`
+
+// attributeRowsSQL is the columns of tables and of indexes: an index has one
+// attribute per key column, named and typed after the table column ("expr"
+// and no type for an expression, whose type is not recorded).
+const attributeRowsSQL = `SELECT rel, num, name, type_oid, typmod, not_null, default_pg, identity FROM _chr2_attributes
+	UNION ALL SELECT x.oid, j.key + 1, coalesce(c.name, 'expr'), coalesce(c.type_oid, 0), coalesce(c.typmod, -1), 0,
+	NULL, '' FROM _chr2_indexes x JOIN json_each('[' || x.columns || ']') j
+	LEFT JOIN _chr2_attributes c ON c.rel = x.rel AND c.num = j.value`
 
 const pgIndexCols = "indexrelid oid, indrelid oid, indnatts int2, indnkeyatts int2, indisunique bool, " +
 	"indnullsnotdistinct bool, indisprimary bool, indisexclusion bool, indimmediate bool, indisclustered bool, " +
@@ -374,6 +382,7 @@ func emptyPgCatalogViews() []sysView {
 			"wait_event_type text, wait_event text, state text, backend_xid xid, backend_xmin xid, query_id int8, " +
 			"query text, backend_type text"},
 		{"pg_prepared_xacts", 12110, "transaction xid, gid text, prepared timestamptz, owner name, database name"},
+		{"pg_opfamily", 2753, "oid oid, opfmethod oid, opfname name, opfnamespace oid, opfowner oid"},
 		{"pg_opclass", 2616, "oid oid, opcmethod oid, opcname name, opcnamespace oid, opcowner oid, opcfamily oid, " +
 			"opcintype oid, opcdefault bool, opckeytype oid"},
 	}

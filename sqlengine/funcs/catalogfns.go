@@ -22,6 +22,7 @@ func catalogFunctions() map[string]fnDef {
 		"chr2_csv_map":          {2, csvMap},
 		"chr2_format_type":      {2, formatType},
 		"chr2_unique_violation": {-1, uniqueViolation},
+		"chr2_index_column":     {2, indexColumn},
 	}
 }
 
@@ -73,6 +74,9 @@ func typInfo(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) 
 	case "align":
 		return typAlign(t), nil
 	case "storage":
+		if oid == pgval.NumericOID {
+			return "m", nil
+		}
 		if t.Len > 0 {
 			return "p", nil
 		}
@@ -241,4 +245,60 @@ func formatType(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, erro
 		mod = int32(asInt(a[1]))
 	}
 	return catalog.FormatType(pgval.OID(asInt(a[0])), mod), nil
+}
+
+// indexColumn is pg_get_indexdef(index, n, …) for n > 0: the n-th key of
+// the stored CREATE INDEX text ("… USING btree (a, lower(b) DESC) WHERE …"),
+// without its ordering options, or NULL past the last key.
+func indexColumn(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil || a[1] == nil {
+		return nil, nil
+	}
+	keys := indexKeys(fmt.Sprint(a[0]))
+	n := asInt(a[1])
+	if n < 1 || n > int64(len(keys)) {
+		return nil, nil
+	}
+	key := keys[n-1]
+	for _, opt := range []string{" NULLS FIRST", " NULLS LAST", " DESC", " ASC"} {
+		key = strings.TrimSuffix(key, opt)
+	}
+	return key, nil
+}
+
+// indexKeys splits the parenthesised key list of a CREATE INDEX text at
+// its top-level commas.
+func indexKeys(def string) []string {
+	i := strings.Index(def, " USING ")
+	if i < 0 {
+		return nil
+	}
+	open := strings.IndexByte(def[i:], '(')
+	if open < 0 {
+		return nil
+	}
+	var keys []string
+	depth, start, quoted := 0, i+open+1, byte(0)
+	for j := start; j < len(def); j++ {
+		c := def[j]
+		switch {
+		case quoted != 0:
+			if c == quoted {
+				quoted = 0
+			}
+		case c == '\'' || c == '"':
+			quoted = c
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case c == ')' || c == ',' && depth == 0:
+			keys = append(keys, strings.TrimSpace(def[start:j]))
+			if c == ')' {
+				return keys
+			}
+			start = j + 1
+		}
+	}
+	return nil
 }

@@ -22,13 +22,18 @@ func catalogFunctionTable() map[string]fnSpec {
 	return map[string]fnSpec{
 		"format_type":                        {sqlName: "chr2_format_type", args: []pgval.OID{oidT, int4}, ret: text, minArgs: 2, maxArgs: 2},
 		"pg_get_expr":                        {special: fnPgGetExpr},
-		"pg_get_indexdef":                    {special: metaLookup("definition", "_chr2_indexes", 1, 3)},
+		"pg_get_indexdef":                    {special: fnIndexDef},
 		"pg_get_constraintdef":               {special: fnConstraintDef},
 		"pg_get_viewdef":                     {special: metaLookup("definition", "_chr2_relations", 1, 2)},
 		"pg_table_is_visible":                {special: fnTableIsVisible},
 		"pg_type_is_visible":                 {special: fnConstBool(true, 1)},
 		"pg_function_is_visible":             {special: fnConstBool(true, 1)},
 		"pg_opclass_is_visible":              {special: fnConstBool(true, 1)},
+		"pg_opfamily_is_visible":             {special: fnConstBool(true, 1)},
+		"pg_operator_is_visible":             {special: fnConstBool(true, 1)},
+		"pg_collation_is_visible":            {special: fnConstBool(true, 1)},
+		"pg_conversion_is_visible":           {special: fnConstBool(true, 1)},
+		"pg_ts_config_is_visible":            {special: fnConstBool(true, 1)},
 		"pg_relation_is_publishable":         {special: fnConstBool(false, 1)},
 		"pg_is_in_recovery":                  {special: fnConstBool(false, 0)},
 		"has_table_privilege":                {special: fnConstBool(true, -1)},
@@ -191,6 +196,24 @@ func metaLookup(col, table string, minArgs, maxArgs int) func(*translator, *scop
 		}
 		return typed("(SELECT "+col+" FROM "+table+" WHERE oid = "+o.sql+")", text, funcName(fc)), nil
 	}
+}
+
+// fnIndexDef is pg_get_indexdef(index [, column, pretty]): the whole
+// definition, or with a column number above 0 only that key.
+func fnIndexDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	def, err := metaLookup("definition", "_chr2_indexes", 1, 3)(t, s, fc)
+	if err != nil || len(fc.Args) == 1 {
+		return def, err
+	}
+	col, err := t.expr(s, fc.Args[1])
+	if err != nil {
+		return expr{}, err
+	}
+	if col, err = t.coerce(col, int4); err != nil {
+		return expr{}, err
+	}
+	sql := "(CASE WHEN " + col.sql + " = 0 THEN " + def.sql + " ELSE chr2_index_column(" + def.sql + ", " + col.sql + ") END)"
+	return typed(sql, text, "pg_get_indexdef"), nil
 }
 
 // fnConstraintDef is pg_get_constraintdef; the pretty form prints a CHECK

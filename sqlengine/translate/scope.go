@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
@@ -189,11 +190,36 @@ func (s *scope) find(qual, col string, loc int32) (*rangeItem, scopeCol, bool, e
 			n++
 		}
 	}
+	if n == 0 && col == "tableoid" {
+		foundItem, foundCol, n = s.tableOID(qual)
+	}
 	if n > 1 {
 		return nil, scopeCol{}, false, pgerr.New(pgerr.AmbiguousColumn,
 			"column reference %q is ambiguous", col).WithPosition(loc + 1)
 	}
 	return foundItem, foundCol, n == 1, nil
+}
+
+// tableOID resolves the system column tableoid of the relation items
+// matching qual: the relation's OID, a constant since there is no
+// inheritance (psql's \dd matches pg_description.classoid with it).
+func (s *scope) tableOID(qual string) (*rangeItem, scopeCol, int) {
+	var found *rangeItem
+	n := 0
+	for _, it := range s.items {
+		if it.rel == nil || qual != "" && it.name != qual {
+			continue
+		}
+		if n == 0 {
+			found = it
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, scopeCol{}, 0
+	}
+	return found, scopeCol{name: "tableoid", typ: pgval.OIDOID, mod: -1,
+		sqlExpr: strconv.FormatUint(uint64(found.rel.OID), 10)}, n
 }
 
 // item returns the range item named name in s (not parents).
