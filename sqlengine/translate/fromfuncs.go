@@ -54,8 +54,8 @@ var srfNames = map[string]bool{"generate_series": true, "unnest": true, "pg_part
 	"regexp_split_to_table": true, "generate_subscripts": true}
 
 func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
-	if len(rf.Functions) != 1 || rf.IsRowsfrom {
-		return "", pgerr.Unsupported("ROWS FROM with several functions")
+	if len(rf.Functions) > 1 {
+		return t.rowsFrom(s, rf)
 	}
 	list, ok := rf.Functions[0].Node.(*pg.Node_List)
 	if !ok || len(list.List.Items) == 0 {
@@ -181,7 +181,8 @@ func (t *translator) jsonSetReturning(s *scope, fc *pg.FuncCall, name string) (s
 
 // rewriteTargetSRF turns a set-returning function in the select list
 // (SELECT unnest(a) FROM t) into a FROM item joined to the query, which is
-// what PostgreSQL's evaluation amounts to for one such function.
+// what PostgreSQL's evaluation amounts to; several such functions become
+// one ROWS FROM item, as they run in lockstep.
 func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error) {
 	var found []int
 	for i, n := range sel.TargetList {
@@ -193,25 +194,27 @@ func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error
 	if len(found) == 0 {
 		return sel, nil
 	}
-	if len(found) > 1 {
-		return nil, pgerr.Unsupported("several set-returning functions in one select list")
-	}
 	out := proto.Clone(sel).(*pg.SelectStmt)
-	rt := out.TargetList[found[0]].GetResTarget()
-	fc := rt.Val.GetFuncCall()
 	t.aliasSeq++
 	alias := "_srf" + strconv.Itoa(t.aliasSeq)
-	colName := funcName(fc)
-	if rt.Name == "" {
-		rt.Name = colName
-	}
-	rf := &pg.RangeFunction{Functions: []*pg.Node{{Node: &pg.Node_List{List: &pg.List{Items: []*pg.Node{{Node: &pg.Node_FuncCall{FuncCall: fc}}}}}}},
-		Alias: &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode("value")}}}
-	if n := funcName(fc); strings.HasSuffix(n, "_each") || strings.HasSuffix(n, "_each_text") {
-		return nil, pgerr.Unsupported(n + " in the select list")
+	rf := &pg.RangeFunction{Alias: &pg.Alias{Aliasname: alias}}
+	for i, at := range found {
+		rt := out.TargetList[at].GetResTarget()
+		fc := rt.Val.GetFuncCall()
+		if n := funcName(fc); strings.HasSuffix(n, "_each") || strings.HasSuffix(n, "_each_text") {
+			return nil, pgerr.Unsupported(n + " in the select list")
+		}
+		if rt.Name == "" {
+			rt.Name = funcName(fc)
+		}
+		col := "v" + strconv.Itoa(i+1)
+		rf.Functions = append(rf.Functions, &pg.Node{Node: &pg.Node_List{List: &pg.List{Items: []*pg.Node{
+			{Node: &pg.Node_FuncCall{FuncCall: fc}}}}}})
+		rf.Alias.Colnames = append(rf.Alias.Colnames, pg.MakeStrNode(col))
+		rt.Val = &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(alias),
+			pg.MakeStrNode(col)}}}}
 	}
 	out.FromClause = append(out.FromClause, &pg.Node{Node: &pg.Node_RangeFunction{RangeFunction: rf}})
-	rt.Val = &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode("value")}}}}
 	return out, nil
 }
 
