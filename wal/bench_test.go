@@ -5,8 +5,10 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chr2sql/chr2sql/vfs"
 )
@@ -112,6 +114,7 @@ func benchAppend(b *testing.B, mode PreallocMode, writers int) {
 	var mu sync.Mutex
 	next := uint64(1)
 	var wg sync.WaitGroup
+	lat := make([][]time.Duration, writers) // per writer: no shared slice on the hot path
 	work := make(chan struct{}, b.N)
 	for i := 0; i < b.N; i++ {
 		work <- struct{}{}
@@ -124,6 +127,7 @@ func benchAppend(b *testing.B, mode PreallocMode, writers int) {
 		go func() {
 			defer wg.Done()
 			for range work {
+				start := time.Now()
 				mu.Lock()
 				p, err := l.AppendAsync([]Record{{Index: next, Term: 1, Data: data}})
 				next++
@@ -135,12 +139,19 @@ func benchAppend(b *testing.B, mode PreallocMode, writers int) {
 					b.Error(err)
 					return
 				}
+				lat[w] = append(lat[w], time.Since(start))
 			}
 		}()
 	}
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+		b.ReportMetric(float64(all[len(all)-1].Microseconds()), "max-µs")
+	}
 	if st := l.Stats(); st.FsyncRounds > 0 {
 		b.ReportMetric(float64(st.Records)/float64(st.FsyncRounds), "records/fsync")
 	}

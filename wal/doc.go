@@ -199,7 +199,9 @@
 // Spare preparation (a goroutine, started on the first request; the request
 // marks the spare as being prepared at once, so a rollover waits for it
 // rather than filling a second file):
-//  1. Write SegmentBytes zero bytes to "prealloc.spare.tmp"; 2. fsync it;
+//  1. Write SegmentBytes zero bytes to "prealloc.spare.tmp", fdatasyncing
+//     every 4 MiB so a concurrent commit never queues behind a 64 MiB
+//     flush; 2. fsync it;
 //  3. rename to "prealloc.spare"; 4. fsync the directory. A crash leaves the
 //     .tmp (R2) or a complete spare (R14). A failed fsync poisons the Log;
 //     other failures stop preparation until the next segment, whose rollover

@@ -171,9 +171,15 @@ func TestFsyncFailureFailsEveryWaiter(t *testing.T) {
 }
 
 func TestWriteFailuresPoisonAndRecover(t *testing.T) {
+	for _, m := range testModes {
+		t.Run(m.name, func(t *testing.T) { writeFailuresPoisonAndRecover(t, m.mode) })
+	}
+}
+
+func writeFailuresPoisonAndRecover(t *testing.T, mode PreallocMode) {
 	for _, short := range []bool{false, true} {
 		fs := newFaultFS(t, 14)
-		l := mustOpen(t, fs, 1<<20)
+		l := mustOpenMode(t, fs, 1<<20, mode)
 		appendN(t, l, 10, 2)
 		fs.Inject(faultfs.Fault{Op: faultfs.OpWrite, Name: "*.wal", Short: short})
 		if err := l.Append(mkRecs(11, 3)); !errors.Is(err, ErrPoisoned) {
@@ -189,7 +195,7 @@ func TestWriteFailuresPoisonAndRecover(t *testing.T) {
 		if err != nil || r.Status == Corrupt {
 			t.Fatalf("short=%v: Verify after torn crash: %v %v", short, r, err)
 		}
-		l = mustOpen(t, fs, 1<<20)
+		l = mustOpenMode(t, fs, 1<<20, mode)
 		if last := l.LastIndex(); last < 10 || last > 13 {
 			t.Fatalf("short=%v: LastIndex %d outside [10, 13]", short, last)
 		}
@@ -254,9 +260,15 @@ func TestRolloverFailuresPoison(t *testing.T) {
 // TestLostUnsyncedWrites: records written but never fsynced vanish (or are
 // cut as a torn tail) on a crash; fsynced ones always survive.
 func TestLostUnsyncedWrites(t *testing.T) {
+	for _, m := range testModes {
+		t.Run(m.name, func(t *testing.T) { lostUnsyncedWrites(t, m.mode) })
+	}
+}
+
+func lostUnsyncedWrites(t *testing.T, mode PreallocMode) {
 	for seed := int64(0); seed < 50; seed++ {
 		fs := newFaultFS(t, seed)
-		l := mustOpen(t, fs, 900)
+		l := mustOpenMode(t, fs, 900, mode)
 		appendN(t, l, 20, 4)
 		if _, err := l.AppendAsync(mkRecs(21, 3)); err != nil {
 			t.Fatal(err)
@@ -266,7 +278,7 @@ func TestLostUnsyncedWrites(t *testing.T) {
 		} else {
 			fs.CrashTorn()
 		}
-		l = mustOpen(t, fs, 900)
+		l = mustOpenMode(t, fs, 900, mode)
 		if last := l.LastIndex(); last < 20 || last > 23 {
 			t.Fatalf("seed %d: LastIndex %d", seed, last)
 		}

@@ -59,6 +59,14 @@ const (
 // of the segment is cheaper.
 const maxZeroInPlaceRecords = 32
 
+// spareSyncStepBytes paces the spare's zero fill: it is flushed every 4 MiB
+// rather than by one fsync at the end, because a commit whose fdatasync
+// lands behind a 64 MiB flush waits for all of it. Measured on the dev
+// machine (1 writer, 4 KiB appends, 40,000 appends, two spares): one final
+// fsync gave a 70 ms worst append; 4 MiB steps 14 ms (p999 1.3 ms, mean 5%
+// higher); 1 MiB steps 8 ms but p999 2 ms; 16 MiB steps 23 ms.
+const spareSyncStepBytes = 4 << 20
+
 // fillChunkBytes is the size of one zero-fill write.
 const fillChunkBytes = 1 << 20
 
@@ -270,18 +278,33 @@ func (l *Log) fillSpare(quit <-chan struct{}) {
 	}
 }
 
-// writeSpare: write zeros to <spare>.tmp, fsync, rename to the spare name,
-// fsync the directory. A crash leaves the .tmp (removed by recovery, R2) or
-// a complete, durable spare.
+// fillInSteps writes the spare's zeros spareSyncStepBytes at a time,
+// fdatasyncing between steps (the final sync is the caller's).
+func (l *Log) fillInSteps(f vfs.File, quit <-chan struct{}) error {
+	for off := int64(0); off < l.segmentBytes; off += spareSyncStepBytes {
+		end := min(off+spareSyncStepBytes, l.segmentBytes)
+		if err := writeZeros(f, off, end, quit); err != nil {
+			return fmt.Errorf("wal: fill spare: %w", err)
+		}
+		if end < l.segmentBytes {
+			if err := f.Datasync(); err != nil {
+				return fsyncErr("sync spare fill step", err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeSpare: write zeros to <spare>.tmp (flushed in steps), fsync, rename
+// to the spare name, fsync the directory. A crash leaves the .tmp (removed
+// by recovery, R2) or a complete, durable spare.
 func (l *Log) writeSpare(quit <-chan struct{}) error {
 	tmp := filepath.Join(l.dir, spareName+tmpSuffix)
 	f, err := l.fs.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("wal: create spare: %w", err)
 	}
-	if err = writeZeros(f, 0, l.segmentBytes, quit); err != nil {
-		err = fmt.Errorf("wal: fill spare: %w", err)
-	}
+	err = l.fillInSteps(f, quit)
 	if err == nil {
 		if serr := f.Sync(); serr != nil {
 			err = fsyncErr("sync spare", serr)
