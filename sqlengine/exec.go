@@ -68,6 +68,7 @@ type stepResult struct {
 	affected int64
 	returned int64
 	digest   uint64
+	seqs     funcs.SequenceValues // currval/lastval the statement set (seqvals.go)
 }
 
 // runSteps executes a statement record's steps on c in order. visit, if not
@@ -113,6 +114,7 @@ func (c *sqliteConn) runSteps(ctx context.Context, rec *stmtRecord, visit func([
 	if err := c.flushSequences(ctx); err != nil {
 		return res, err
 	}
+	res.seqs = c.env.StatementSequenceValues()
 	res.digest = dg.h
 	return res, nil
 }

@@ -294,10 +294,14 @@ func rowConverter(cols []translate.Column, emit func([]any) error) func([]driver
 }
 
 func (s *session) runQuery(ctx context.Context, plan *translate.Plan, params []any, emit func([]any) error) (string, error) {
+	if s.up != nil && s.tx == nil && !s.seqVals.has(plan.SessionSeqs) {
+		return "", ErrNotLeader // the session's sequence values are on the leader (seqvals.go)
+	}
 	steps, err := bindSteps(plan, params)
 	if err != nil {
 		return "", err
 	}
+	s.seqVals.bind(plan, steps)
 	rec := stmtRecord{Steps: steps}
 	switch {
 	case s.tx != nil || (s.inBlock() && !s.readOnly):
@@ -379,6 +383,7 @@ func (s *session) runWrite(ctx context.Context, st *statement, plan *translate.P
 	if err != nil {
 		return "", err
 	}
+	s.seqVals.bind(plan, steps)
 	rec := stmtRecord{Seqs: plan.Sequences, Steps: steps}
 	if plan.SchemaChange {
 		rec.Flags |= flagSchemaChange
@@ -410,6 +415,7 @@ func (s *session) writerStatement(ctx context.Context, tx *Txn, plan *translate.
 	if err != nil {
 		return "", mapError(err, s.catalog())
 	}
+	s.seqVals.record(res.seqs)
 	for _, r := range rows {
 		if err := emit(r); err != nil {
 			return "", err

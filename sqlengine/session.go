@@ -48,6 +48,7 @@ type session struct {
 	savedSettings map[string]savedSetting // values to restore at the block's end
 	xactLocks     []xactLock              // advisory locks held until the block ends
 	advisoryLost  atomic.Bool             // a leader change released this session's advisory locks
+	seqVals       seqValues               // currval/lastval across transactions (seqvals.go)
 }
 
 var _ pgwire.Session = (*session)(nil)

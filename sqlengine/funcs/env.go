@@ -2,6 +2,7 @@ package funcs
 
 import (
 	"context"
+	"database/sql/driver"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -35,6 +36,15 @@ type Env struct {
 	// currvals holds nextval results of the current transaction.
 	currvals map[uint32]int64
 	lastval  *int64
+	// stmtSeqs is what the running statement did to currval/lastval, for
+	// the session to keep (PostgreSQL's currval is per session).
+	stmtSeqs SequenceValues
+}
+
+// SequenceValues are the currval and lastval values a statement set.
+type SequenceValues struct {
+	Currvals map[uint32]int64 // by sequence OID
+	LastOID  uint32           // the sequence lastval reads, 0 if unchanged
 }
 
 // seqState is a sequence's row, cached for the duration of one statement.
@@ -52,6 +62,26 @@ func (e *Env) BeginStatement(stmt uint32) {
 	e.effectNum = 0
 	e.rng = nil
 	e.seqs = nil
+	e.stmtSeqs = SequenceValues{}
+}
+
+// StatementSequenceValues returns the currval/lastval changes of the
+// statement that ran last (nil Currvals when none).
+func (e *Env) StatementSequenceValues() SequenceValues { return e.stmtSeqs }
+
+func (e *Env) noteCurrval(oid uint32, v int64, last bool) {
+	if e.currvals == nil {
+		e.currvals = map[uint32]int64{}
+	}
+	e.currvals[oid] = v
+	if e.stmtSeqs.Currvals == nil {
+		e.stmtSeqs.Currvals = map[uint32]int64{}
+	}
+	e.stmtSeqs.Currvals[oid] = v
+	if last {
+		e.lastval = &v
+		e.stmtSeqs.LastOID = oid
+	}
 }
 
 // BeginTransaction resets per-transaction state.
@@ -170,11 +200,7 @@ func (e *Env) nextval(oid uint32) (int64, error) {
 		v = next
 	}
 	s.last, s.called, s.dirty = v, true, true
-	if e.currvals == nil {
-		e.currvals = map[uint32]int64{}
-	}
-	e.currvals[oid] = v
-	e.lastval = &v
+	e.noteCurrval(oid, v, true)
 	return v, nil
 }
 
@@ -187,14 +213,34 @@ func (e *Env) setval(oid uint32, v int64, called bool) (int64, error) {
 		return 0, Error(pgerr.NumericValueOutOfRange, "setval: value %d is out of bounds for sequence (%d..%d)", v, s.min, s.max)
 	}
 	s.last, s.called, s.dirty = v, called, true
+	if called { // as PostgreSQL: setval(…, true) is what currval reports next
+		e.noteCurrval(oid, v, false)
+	}
 	return v, nil
 }
 
-func (e *Env) currval(oid uint32) (int64, error) {
+// currval is the value nextval last gave for oid in this transaction, or
+// else sessionVal: the session's value from earlier transactions, bound as
+// a statement argument so that replay on followers sees the same value.
+func (e *Env) currval(oid uint32, sessionVal driver.Value, name string) (driver.Value, error) {
 	if v, ok := e.currvals[oid]; ok {
 		return v, nil
 	}
-	return 0, Error(pgerr.ObjectNotInPrerequisiteState, "currval of sequence is not yet defined in this transaction")
+	if sessionVal != nil {
+		return sessionVal, nil
+	}
+	return nil, Error(pgerr.ObjectNotInPrerequisiteState, "currval of sequence %q is not yet defined in this session", name)
+}
+
+// lastvalue is lastval(): this transaction's last nextval, or sessionVal.
+func (e *Env) lastvalue(sessionVal driver.Value) (driver.Value, error) {
+	if e.lastval != nil {
+		return *e.lastval, nil
+	}
+	if sessionVal != nil {
+		return sessionVal, nil
+	}
+	return nil, Error(pgerr.ObjectNotInPrerequisiteState, "lastval is not yet defined in this session")
 }
 
 // Error builds an error raised inside a SQLite function with its SQLSTATE.

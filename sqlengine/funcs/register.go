@@ -101,17 +101,14 @@ func contextFunctions(env *Env) map[string]fnDef {
 		"chr2_nextval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			return env.nextval(uint32(asInt(a[0])))
 		}},
-		"chr2_currval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
-			return env.currval(uint32(asInt(a[0])))
+		"chr2_currval": {3, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return env.currval(uint32(asInt(a[0])), a[1], fmt.Sprint(a[2]))
 		}},
 		"chr2_setval": {3, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			return env.setval(uint32(asInt(a[0])), asInt(a[1]), asInt(a[2]) != 0)
 		}},
-		"chr2_lastval": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
-			if env.lastval == nil {
-				return nil, Error(pgerr.ObjectNotInPrerequisiteState, "lastval is not yet defined in this transaction")
-			}
-			return *env.lastval, nil
+		"chr2_lastval": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+			return env.lastvalue(a[0])
 		}},
 	}
 }

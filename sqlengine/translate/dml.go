@@ -43,6 +43,9 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := sourceWidth(ins.SelectStmt); len(ins.Cols) == 0 && n > 0 && n < len(cols) {
+		cols = cols[:n] // INSERT INTO t VALUES (a) fills the leading columns
+	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + quote(rel.SQLiteName) + " AS " + quote(alias))
 	source, allCols, err := t.insertSource(rel, cols, ins.SelectStmt)
@@ -80,6 +83,26 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	}
 	plan.Steps = []Step{{SQL: b.String(), Args: t.argsFor(""), Rows: len(plan.Columns) > 0, Count: true}}
 	return plan, nil
+}
+
+// sourceWidth is the number of values each row of an INSERT source has
+// when that is plain to see (VALUES, a select list without *), else 0.
+func sourceWidth(src *pg.Node) int {
+	sel := src.GetSelectStmt()
+	if sel == nil || sel.Op != pg.SetOperation_SETOP_NONE {
+		return 0
+	}
+	if len(sel.ValuesLists) > 0 {
+		return len(sel.ValuesLists[0].GetList().Items)
+	}
+	for _, n := range sel.TargetList {
+		if cr := n.GetResTarget().Val.GetColumnRef(); cr != nil {
+			if _, star := cr.Fields[len(cr.Fields)-1].Node.(*pg.Node_AStar); star {
+				return 0
+			}
+		}
+	}
+	return len(sel.TargetList)
 }
 
 // insertColumns returns the explicitly targeted columns (all, if none named).

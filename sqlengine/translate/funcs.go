@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,7 +72,7 @@ func functionTable() map[string]fnSpec {
 		"nextval":               {special: fnNextval},
 		"currval":               {special: fnCurrval},
 		"setval":                {special: fnSetval},
-		"lastval":               {sqlName: "chr2_lastval", ret: int8, maxArgs: 0},
+		"lastval":               {special: fnLastval},
 		"effect_id":             {sqlName: "chr2_effect_id", ret: text, maxArgs: 0},
 
 		// strings
@@ -341,7 +342,64 @@ func fnCurrval(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	return typed("chr2_currval("+oidLit(oid)+")", int8, "currval"), nil
+	name := strconv.FormatUint(uint64(oid), 10)
+	if rel, ok := t.cat.Relation(oid); ok {
+		name = rel.Name
+	}
+	return typed("chr2_currval("+oidLit(oid)+", "+t.sessionSeqArg(oid)+", "+sqltype.QuoteString(name)+")", int8, "currval"), nil
+}
+
+// fnLastval is lastval(): the session's last nextval result.
+func fnLastval(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) != 0 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function lastval takes no arguments")
+	}
+	return typed("chr2_lastval("+t.sessionSeqArg(0)+")", int8, "lastval"), nil
+}
+
+// sessionSeqArg is a placeholder for the session's currval of a sequence
+// (lastval for OID 0); bindSessionSeqs turns it into a parameter number
+// once the statement's own parameters are counted.
+func (t *translator) sessionSeqArg(oid uint32) string {
+	i := slices.Index(t.sessionSeqs, oid)
+	if i < 0 {
+		i = len(t.sessionSeqs)
+		t.sessionSeqs = append(t.sessionSeqs, oid)
+	}
+	return sessionSeqToken(i)
+}
+
+func sessionSeqToken(i int) string { return "\x00seq" + strconv.Itoa(i) + "\x00" }
+
+// bindSessionSeqs numbers the session-value placeholders after the
+// parameters, in plan and in the queries it carries (COPY, DECLARE).
+func (t *translator) bindSessionSeqs(plan *Plan) {
+	if len(t.sessionSeqs) == 0 || plan == nil {
+		return
+	}
+	plan.SessionSeqs = t.sessionSeqs
+	n := len(plan.Params)
+	for i := range plan.Steps {
+		st := &plan.Steps[i]
+		if !strings.Contains(st.SQL, "\x00seq") {
+			continue
+		}
+		for k := range t.sessionSeqs {
+			st.SQL = strings.ReplaceAll(st.SQL, sessionSeqToken(k), "?"+strconv.Itoa(n+1+k))
+		}
+		st.Args = t.argsFor("")
+		for k := range t.sessionSeqs {
+			st.Args = append(st.Args, Arg{Param: n + 1 + k, Type: pgval.Int8OID})
+		}
+	}
+	if plan.Copy != nil && plan.Copy.Query != nil {
+		plan.Copy.Query.Params = plan.Params
+		t.bindSessionSeqs(plan.Copy.Query)
+	}
+	if plan.Cursor != nil && plan.Cursor.Query != nil {
+		plan.Cursor.Query.Params = plan.Params
+		t.bindSessionSeqs(plan.Cursor.Query)
+	}
 }
 
 func fnSetval(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {

@@ -46,6 +46,11 @@ type Plan struct {
 	// Sequences lists the sequences the steps may draw from (nextval),
 	// preloaded before execution.
 	Sequences []uint32
+	// SessionSeqs are session values the steps read after their parameters
+	// (?n+1, ?n+2, … for n parameters): the session's currval of each
+	// sequence OID, or lastval for OID 0. PostgreSQL keeps them per session
+	// across transactions; binding them makes replay see the same values.
+	SessionSeqs []uint32
 	// CatalogVersion is the catalog version the plan was translated against.
 	CatalogVersion int64
 	// Effects is set when the plan inserts into chr2.effects.
@@ -138,7 +143,7 @@ type Step struct {
 
 // Arg binds one SQLite placeholder.
 type Arg struct {
-	Param int       // 1-based statement parameter number
+	Param int       // 1-based statement parameter number; past len(Plan.Params): a Plan.SessionSeqs value
 	Type  pgval.OID // the type the value is converted to
 }
 

@@ -81,6 +81,7 @@ func Translate(cat *catalog.Catalog, node *pg.Node, paramOIDs []uint32, opts Opt
 		return nil, err
 	}
 	plan.Params = t.finalParams()
+	t.bindSessionSeqs(plan)
 	plan.CatalogVersion = cat.Version
 	plan.Volatile = plan.Volatile || t.volatile
 	plan.Effects = plan.Effects || t.effects
@@ -113,6 +114,9 @@ type translator struct {
 	// rebuildNames maps the tables a rebuild copies to the SQLite names of
 	// their new copies.
 	rebuildNames map[uint32]string
+	// sessionSeqs are the sequences whose session currval the statement
+	// reads (0: lastval), in the order of their argument tokens.
+	sessionSeqs []uint32
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
