@@ -2,8 +2,8 @@ package funcs
 
 import (
 	"context"
-	"database/sql/driver"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
