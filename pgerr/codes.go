@@ -126,6 +126,7 @@ const (
 	InvalidSchemaDefinition             Code = "42P15"
 	InvalidEscapeSequence               Code = "22025"
 	SubstringError                      Code = "22011"
+	GeneratedAlways                     Code = "428C9"
 	InvalidEscapeCharacter              Code = "22019"
 	IntervalFieldOverflow               Code = "22015"
 	InvalidArgumentForLogarithm         Code = "2201E"

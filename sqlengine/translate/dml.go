@@ -46,6 +46,12 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	if n := sourceWidth(ins.SelectStmt); len(ins.Cols) == 0 && n > 0 && n < len(cols) {
 		cols = cols[:n] // INSERT INTO t VALUES (a) fills the leading columns
 	}
+	if ins.SelectStmt == nil {
+		cols = nil // DEFAULT VALUES: every column takes its default
+	}
+	if cols, err = identityTargets(cols, ins); err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + quote(rel.SQLiteName) + " AS " + quote(alias))
 	source, allCols, err := t.insertSource(rel, cols, ins.SelectStmt)
@@ -83,6 +89,52 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	}
 	plan.Steps = []Step{{SQL: b.String(), Args: t.argsFor(""), Rows: len(plan.Columns) > 0, Count: true}}
 	return plan, nil
+}
+
+// identityTargets applies the identity-column rules to an INSERT's target
+// columns: a GENERATED ALWAYS column takes only DEFAULT unless OVERRIDING
+// SYSTEM VALUE; OVERRIDING USER VALUE replaces the values given for
+// identity columns with their defaults (the VALUES items are rewritten).
+func identityTargets(cols []*catalog.Column, ins *pg.InsertStmt) ([]*catalog.Column, error) {
+	sel := ins.SelectStmt.GetSelectStmt()
+	for i, c := range cols {
+		if c.Identity == 0 {
+			continue
+		}
+		switch {
+		case ins.Override == pg.OverridingKind_OVERRIDING_USER_VALUE:
+			if sel == nil || len(sel.ValuesLists) == 0 {
+				return nil, pgerr.Unsupported("OVERRIDING USER VALUE with INSERT … SELECT")
+			}
+			for _, vl := range sel.ValuesLists {
+				if items := vl.GetList().Items; i < len(items) {
+					items[i] = &pg.Node{Node: &pg.Node_SetToDefault{SetToDefault: &pg.SetToDefault{}}}
+				}
+			}
+		case c.Identity == 'a' && ins.Override != pg.OverridingKind_OVERRIDING_SYSTEM_VALUE && !allDefault(sel, i):
+			return nil, pgerr.New(pgerr.GeneratedAlways, "cannot insert a non-DEFAULT value into column %q", c.Name).
+				WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name).
+				WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+		}
+	}
+	return cols, nil
+}
+
+// allDefault reports whether item i of every VALUES row is DEFAULT.
+func allDefault(sel *pg.SelectStmt, i int) bool {
+	if sel == nil || len(sel.ValuesLists) == 0 {
+		return false
+	}
+	for _, vl := range sel.ValuesLists {
+		items := vl.GetList().Items
+		if i >= len(items) {
+			return false
+		}
+		if _, ok := items[i].Node.(*pg.Node_SetToDefault); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // sourceWidth is the number of values each row of an INSERT source has
@@ -368,6 +420,10 @@ func (t *translator) setList(s *scope, rel *catalog.Relation, targets []*pg.Node
 			return "", pgerr.New(pgerr.SyntaxError, "multiple assignments to same column %q", col.Name)
 		}
 		seen[col.Name] = true
+		if _, isDefault := rt.Val.Node.(*pg.Node_SetToDefault); col.Identity == 'a' && !isDefault {
+			return "", pgerr.New(pgerr.GeneratedAlways, "column %q can only be updated to DEFAULT", col.Name).
+				WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", col.Name)
+		}
 		v, err := t.assignValue(s, col, rt.Val)
 		if err != nil {
 			return "", err

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,9 @@ type scopeCol struct {
 	attnum   int16
 	// usingMerged marks a column hidden by JOIN … USING (shown once).
 	usingMerged bool
+	// mergedExpr, when set, is the value of the JOIN … USING column this
+	// (left side) column stands for when referenced unqualified.
+	mergedExpr string
 	// sqlExpr, when set, is the column's value as an expression (the
 	// columns of a LATERAL subquery).
 	sqlExpr string
@@ -186,6 +190,9 @@ func (s *scope) find(qual, col string, loc int32) (*rangeItem, scopeCol, bool, e
 			}
 			if n == 0 {
 				foundItem, foundCol = it, c
+				if qual == "" && c.mergedExpr != "" {
+					foundCol.sqlExpr, foundCol.tableOID, foundCol.attnum = c.mergedExpr, 0, 0
+				}
 			}
 			n++
 		}
@@ -383,10 +390,15 @@ func (t *translator) fromJoin(s *scope, j *pg.JoinExpr) (string, error) {
 		return t.lateralJoin(s, j, left, right, lat)
 	}
 	switch {
-	case j.IsNatural:
-		return "", pgerr.Unsupported("NATURAL JOIN")
-	case len(j.UsingClause) > 0:
-		cond, err := t.joinUsing(s, s.items[:leftItems], s.items[leftItems:], names(j.UsingClause))
+	case j.IsNatural || len(j.UsingClause) > 0:
+		using := names(j.UsingClause)
+		if j.IsNatural {
+			using = commonColumns(s.items[:leftItems], s.items[leftItems:])
+		}
+		if len(using) == 0 {
+			return out + " ON 1", nil
+		}
+		cond, err := t.joinUsing(s.items[:leftItems], s.items[leftItems:], using, j.Jointype)
 		if err != nil {
 			return "", err
 		}
@@ -401,9 +413,33 @@ func (t *translator) fromJoin(s *scope, j *pg.JoinExpr) (string, error) {
 	return out, nil
 }
 
+// commonColumns are the column names both sides of a NATURAL JOIN show,
+// in the left side's order.
+func commonColumns(left, right []*rangeItem) []string {
+	rightNames := map[string]bool{}
+	for _, it := range right {
+		for _, c := range it.cols {
+			if !c.usingMerged {
+				rightNames[c.name] = true
+			}
+		}
+	}
+	var out []string
+	for _, it := range left {
+		for _, c := range it.cols {
+			if !c.usingMerged && rightNames[c.name] && !slices.Contains(out, c.name) {
+				out = append(out, c.name)
+			}
+		}
+	}
+	return out
+}
+
 // joinUsing builds the ON condition for JOIN … USING and hides the right
-// side's copies of the columns from unqualified references and from *.
-func (t *translator) joinUsing(s *scope, left, right []*rangeItem, cols []string) (string, error) {
+// side's copies of the columns from unqualified references and from *. The
+// left side's column stands for the merged column: unqualified, it is the
+// right side's value in a RIGHT JOIN and the non-null one in a FULL JOIN.
+func (t *translator) joinUsing(left, right []*rangeItem, cols []string, jt pg.JoinType) (string, error) {
 	conds := make([]string, 0, len(cols))
 	for _, name := range cols {
 		lsc := &scope{items: left}
@@ -420,6 +456,20 @@ func (t *translator) joinUsing(s *scope, left, right []*rangeItem, cols []string
 			return "", pgerr.New(pgerr.UndefinedColumn, "column %q specified in USING clause does not exist", name)
 		}
 		conds = append(conds, li.ref(lc)+" = "+ri.ref(rc))
+		merged := ""
+		switch jt {
+		case pg.JoinType_JOIN_RIGHT:
+			merged = ri.ref(rc)
+		case pg.JoinType_JOIN_FULL:
+			merged = "coalesce(" + li.ref(lc) + ", " + ri.ref(rc) + ")"
+		}
+		if merged != "" {
+			for i := range li.cols {
+				if li.cols[i].name == name {
+					li.cols[i].mergedExpr = merged
+				}
+			}
+		}
 		for i := range ri.cols {
 			if ri.cols[i].name == name {
 				ri.cols[i].usingMerged = true

@@ -292,13 +292,26 @@ func (t *translator) sortKey(s *scope, n *pg.Node, cols []outCol) (expr, error) 
 			return cols[pos-1].expr, nil
 		}
 	}
+	// As PostgreSQL (SQL92 rule): a bare name is first an output column
+	// name, and only if no output column has it an input column.
 	if cr, ok := n.Node.(*pg.Node_ColumnRef); ok && len(cr.ColumnRef.Fields) == 1 {
-		name := strVal(cr.ColumnRef.Fields[0])
-		if _, _, err := t.resolveColumn(s, []string{name}, 0); err != nil {
-			for _, c := range cols {
-				if c.Name == name {
-					return c.expr, nil
+		if _, isStar := cr.ColumnRef.Fields[0].Node.(*pg.Node_AStar); !isStar {
+			name := strVal(cr.ColumnRef.Fields[0])
+			var match *outCol
+			for i := range cols {
+				if cols[i].Name != name {
+					continue
 				}
+				if match != nil && match.expr.sql != cols[i].expr.sql {
+					return expr{}, pgerr.New(pgerr.AmbiguousColumn, "ORDER BY %q is ambiguous", name).
+						WithPosition(cr.ColumnRef.Location + 1)
+				}
+				if match == nil {
+					match = &cols[i]
+				}
+			}
+			if match != nil {
+				return match.expr, nil
 			}
 		}
 	}
@@ -381,6 +394,9 @@ func (t *translator) expandStar(s *scope, qual string, loc int32) ([]outCol, err
 		for _, c := range it.cols {
 			if qual == "" && c.usingMerged {
 				continue
+			}
+			if qual == "" && c.mergedExpr != "" {
+				c.sqlExpr, c.tableOID, c.attnum = c.mergedExpr, 0, 0
 			}
 			col := c
 			e := expr{sql: it.ref(c), typ: c.typ, mod: c.mod, col: &col, name: c.name}
