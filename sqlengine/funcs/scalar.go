@@ -24,6 +24,7 @@ import (
 func pureFunctions() map[string]fnDef {
 	return map[string]fnDef{
 		"chr2_nonzero":      {1, nonzero},
+		"chr2_raise":        {2, raise},
 		"chr2_cast":         {3, castFn},
 		"chr2_to_text":      {2, toTextFn},
 		"chr2_greatest":     {-1, extremum(1)},
@@ -76,6 +77,12 @@ func pureFunctions() map[string]fnDef {
 		"chr2_json_object":    {-1, jsonObject},
 		"chr2_jsonb_typeof":   {1, jsonbTypeof},
 	}
+}
+
+// raise fails the statement with SQLSTATE a[0] and message a[1]: the
+// translator's way to report an error only the data reveals.
+func raise(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	return nil, Error(pgerr.Code(fmt.Sprint(a[0])), "%s", fmt.Sprint(a[1]))
 }
 
 func nonzero(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {

@@ -1,10 +1,12 @@
 package translate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
@@ -141,6 +143,9 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 		}
 		s.windows[wd.Name] = wd
 	}
+	if err := t.checkGrouping(s, sel); err != nil {
+		return query{}, err
+	}
 	s.aggAllowed = true
 	cols, err := t.targetList(s, sel.TargetList)
 	if err != nil {
@@ -183,7 +188,7 @@ func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStm
 	if len(sel.GroupClause) > 0 {
 		items := make([]string, 0, len(sel.GroupClause))
 		for _, g := range sel.GroupClause {
-			e, err := t.sortKey(s, g, cols)
+			e, err := t.groupKey(s, g, cols)
 			if err != nil {
 				return err
 			}
@@ -214,6 +219,11 @@ func (t *translator) orderLimit(b *strings.Builder, s *scope, sel *pg.SelectStmt
 			if err != nil {
 				s.aggAllowed = false
 				return err
+			}
+			if len(sel.DistinctClause) > 0 && !slices.ContainsFunc(cols, func(c outCol) bool { return c.expr.sql == e.sql }) {
+				s.aggAllowed = false
+				return pgerr.New(pgerr.InvalidColumnReference,
+					"for SELECT DISTINCT, ORDER BY expressions must appear in select list").WithPosition(sortLocation(sb) + 1)
 			}
 			items = append(items, numericSortKey(e)+sortSuffix(sb))
 		}
@@ -261,6 +271,14 @@ func (t *translator) limitExpr(s *scope, n *pg.Node) (string, error) {
 	return e.sql, nil
 }
 
+// sortLocation is where an ORDER BY item starts in the statement text.
+func sortLocation(sb *pg.SortBy) int32 {
+	if cr := sb.Node.GetColumnRef(); cr != nil {
+		return cr.Location
+	}
+	return sb.Location
+}
+
 func sortSuffix(sb *pg.SortBy) string {
 	desc := sb.SortbyDir == pg.SortByDir_SORTBY_DESC
 	out := " ASC"
@@ -280,7 +298,20 @@ func sortSuffix(sb *pg.SortBy) string {
 	return out + " NULLS LAST"
 }
 
-// sortKey resolves an ORDER BY / GROUP BY item: an output column position,
+// groupKey resolves a GROUP BY item: an output column position, an input
+// column, an output column name (input names win, unlike ORDER BY), or an
+// expression over the FROM items.
+func (t *translator) groupKey(s *scope, n *pg.Node, cols []outCol) (expr, error) {
+	if cr, ok := n.Node.(*pg.Node_ColumnRef); ok && len(cr.ColumnRef.Fields) == 1 {
+		name := strVal(cr.ColumnRef.Fields[0])
+		if _, _, err := t.resolveColumn(s, []string{name}, 0); err == nil {
+			return t.expr(s, n)
+		}
+	}
+	return t.sortKey(s, n, cols)
+}
+
+// sortKey resolves an ORDER BY item: an output column position,
 // an output column name, or an expression over the FROM items.
 func (t *translator) sortKey(s *scope, n *pg.Node, cols []outCol) (expr, error) {
 	if c, ok := n.Node.(*pg.Node_AConst); ok {
@@ -650,13 +681,62 @@ func (t *translator) subLink(s *scope, sl *pg.SubLink) (expr, error) {
 			return expr{}, pgerr.New(pgerr.SyntaxError, "subquery must return only one column")
 		}
 		c := q.cols[0]
-		return expr{sql: "(" + q.sql + ")", typ: c.Type, mod: c.TypMod, name: c.Name}, nil
+		sql := "(" + q.sql + ")"
+		if !singleRow(sel.SelectStmt) {
+			// SQLite would use the first row; PostgreSQL fails on a second.
+			sql = "(SELECT CASE WHEN count(*) > 1 THEN chr2_raise('" + string(pgerr.CardinalityViolation) +
+				"', 'more than one row returned by a subquery used as an expression') ELSE min(" + quote(c.sqlName) +
+				") END FROM (SELECT * FROM " + sql + " LIMIT 2))"
+		}
+		return expr{sql: sql, typ: c.Type, mod: c.TypMod, name: c.Name}, nil
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		return t.inSubquery(s, sl, q)
 	case pg.SubLinkType_ARRAY_SUBLINK:
 		return t.arraySubLink(q)
 	}
 	return expr{}, pgerr.Unsupported("this kind of subquery")
+}
+
+// singleRow reports whether a SELECT plainly returns at most one row: an
+// aggregate without GROUP BY, no FROM, or LIMIT 1.
+func singleRow(sel *pg.SelectStmt) bool {
+	if sel.Op != pg.SetOperation_SETOP_NONE || len(sel.ValuesLists) > 0 {
+		return false
+	}
+	if c := sel.LimitCount.GetAConst(); c != nil {
+		if iv, ok := c.Val.(*pg.A_Const_Ival); ok && iv.Ival.Ival <= 1 {
+			return true
+		}
+	}
+	for _, n := range sel.TargetList {
+		if hasSetReturning(n) {
+			return false
+		}
+	}
+	if len(sel.FromClause) == 0 {
+		return true
+	}
+	if len(sel.GroupClause) > 0 {
+		return false
+	}
+	for _, n := range sel.TargetList {
+		if hasAggregate(n.GetResTarget().Val) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSetReturning reports whether a select-list item calls a
+// set-returning function.
+func hasSetReturning(n *pg.Node) bool {
+	found := false
+	walkTree(n.ProtoReflect(), func(m proto.Message) {
+		if fc, ok := m.(*pg.FuncCall); ok && srfNames[funcName(fc)] {
+			found = true
+		}
+	})
+	return found
 }
 
 func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error) {
