@@ -73,6 +73,9 @@ func copyInsertSQL(op *translate.CopyOp) string {
 		if c.Type == pgval.NumericOID && c.TypMod >= 4 {
 			v = "chr2_num_typmod(" + v + ", " + strconv.Itoa(int(c.TypMod)) + ")"
 		}
+		if c.Name == op.Rowid {
+			v = "chr2_rowid_notnull(" + v + ", " + sqltype.QuoteString(c.Name) + ", " + sqltype.QuoteString(op.TableName) + ")"
+		}
 		vals = append(vals, v)
 	}
 	for _, d := range op.Defaults {

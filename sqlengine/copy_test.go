@@ -107,6 +107,7 @@ func TestCopyFromErrorsLeaveNothing(t *testing.T) {
 		"1\ttoolong\n":           pgerr.StringDataRightTruncation,
 		"1\t\xff\xfe\n":          pgerr.CharacterNotInRepertoire,
 		"1\ta\n2\tb\n3\tc\n2\tz": pgerr.UniqueViolation,
+		"\\N\tnul\n":             pgerr.NotNullViolation, // SQLite would number the row
 	}
 	for data, want := range cases {
 		_, _, err := runCopy(t, s, `COPY t FROM STDIN`, data)
@@ -116,6 +117,9 @@ func TestCopyFromErrorsLeaveNothing(t *testing.T) {
 		if want == pgerr.UniqueViolation && pgerr.From(err).Detail == "" {
 			t.Errorf("COPY of %q: unique violation without the key: %v", data, err)
 		}
+	}
+	if _, _, err := runCopy(t, s, `COPY t (v) FROM STDIN`, "a\n"); pgerr.CodeOf(err) != pgerr.NotNullViolation {
+		t.Errorf("COPY leaving out the integer primary key: %v", err)
 	}
 	if r := must(t, s, `SELECT count(*) FROM t`); rowsText(r.rows) != "0" {
 		t.Fatalf("a failed COPY left rows: %v", r.rows)

@@ -23,16 +23,17 @@ import (
 
 func pureFunctions() map[string]fnDef {
 	return map[string]fnDef{
-		"chr2_nonzero":      {1, nonzero},
-		"chr2_raise":        {2, raise},
-		"chr2_cast":         {3, castFn},
-		"chr2_to_text":      {2, toTextFn},
-		"chr2_greatest":     {-1, extremum(1)},
-		"chr2_least":        {-1, extremum(-1)},
-		"chr2_regex_match":  {3, regexMatch},
-		"chr2_octet_length": {1, textFn(func(s string) any { return int64(len(s)) })},
-		"chr2_reverse":      {1, textFn(reverse)},
-		"chr2_initcap":      {1, textFn(initcap)},
+		"chr2_nonzero":       {1, nonzero},
+		"chr2_raise":         {2, raise},
+		"chr2_rowid_notnull": {3, rowidNotNull},
+		"chr2_cast":          {3, castFn},
+		"chr2_to_text":       {2, toTextFn},
+		"chr2_greatest":      {-1, extremum(1)},
+		"chr2_least":         {-1, extremum(-1)},
+		"chr2_regex_match":   {3, regexMatch},
+		"chr2_octet_length":  {1, textFn(func(s string) any { return int64(len(s)) })},
+		"chr2_reverse":       {1, textFn(reverse)},
+		"chr2_initcap":       {1, textFn(initcap)},
 		"chr2_md5": {1, textFn(func(s string) any {
 			sum := md5.Sum([]byte(s))
 			return hex.EncodeToString(sum[:])
@@ -83,6 +84,18 @@ func pureFunctions() map[string]fnDef {
 // translator's way to report an error only the data reveals.
 func raise(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 	return nil, Error(pgerr.Code(fmt.Sprint(a[0])), "%s", fmt.Sprint(a[1]))
+}
+
+// rowidNotNull passes a value written to a table's rowid column and
+// refuses NULL, which SQLite would replace with a new row number.
+func rowidNotNull(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] != nil {
+		return a[0], nil
+	}
+	col, table := fmt.Sprint(a[1]), fmt.Sprint(a[2])
+	pe := pgerr.New(pgerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", col, table)
+	pe.TableName, pe.ColumnName = table, col
+	return nil, FromPG(pe)
 }
 
 func nonzero(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {

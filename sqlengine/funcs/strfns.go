@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ func stringFunctions() map[string]fnDef {
 		"chr2_convert_from":     {2, convertFrom},
 		"chr2_sha":              {2, shaFn},
 		"chr2_overlay":          {4, overlayFn},
+		"chr2_substr":           {3, substrFn},
+		"chr2_substring_regex":  {2, substringRegex},
 		"chr2_similar_to_regex": {2, similarToRegex},
 		"chr2_bytes_length":     {1, bytesLength},
 	}
@@ -396,6 +399,65 @@ func shaFn(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 	}
 	s := sha512.Sum512(b)
 	return s[:], nil
+}
+
+// substrFn is substring(s, start [, count]) on characters of text or bytes
+// of a blob: positions before 1 count toward count but yield nothing.
+func substrFn(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil || a[1] == nil {
+		return nil, nil
+	}
+	start := asInt(a[1])
+	end := int64(math.MaxInt64)
+	if a[2] != nil {
+		count := asInt(a[2])
+		if count < 0 {
+			return nil, Error(pgerr.SubstringError, "negative substring length not allowed")
+		}
+		if start > 0 && count > math.MaxInt64-start {
+			count = math.MaxInt64 - start
+		}
+		end = start + count
+	}
+	clip := func(n int) (int, int) {
+		from := max(start, 1) - 1
+		to := min(end-1, int64(n))
+		if from >= int64(n) || to <= from {
+			return 0, 0
+		}
+		return int(from), int(to)
+	}
+	if b, ok := a[0].([]byte); ok {
+		from, to := clip(len(b))
+		return append([]byte{}, b[from:to]...), nil
+	}
+	r := []rune(fmt.Sprint(a[0]))
+	from, to := clip(len(r))
+	return string(r[from:to]), nil
+}
+
+// substringRegex is substring(s from pattern): the text of the first
+// parenthesised subexpression, or of the whole match if there is none.
+func substringRegex(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil || a[1] == nil {
+		return nil, nil
+	}
+	re, err := compileRegexp(fmt.Sprint(a[1]), "")
+	if err != nil {
+		return nil, err
+	}
+	m := re.FindStringSubmatchIndex(fmt.Sprint(a[0]))
+	if m == nil {
+		return nil, nil
+	}
+	s := fmt.Sprint(a[0])
+	if len(m) > 2 {
+		if m[2] < 0 {
+			return nil, nil
+		}
+		return s[m[2]:m[3]], nil
+	}
+	return s[m[0]:m[1]], nil
 }
 
 // overlayFn is overlay(s placing r from start [for count]).

@@ -128,6 +128,13 @@ func (t *translator) copyFrom(cs *pg.CopyStmt, op *CopyOp) (*Plan, error) {
 		named[c.Name] = true
 		op.Columns = append(op.Columns, Column{Name: c.Name, Type: c.Type, TypMod: c.TypMod, TableOID: rel.OID, Attnum: c.Num})
 	}
+	t.target = rel
+	if c := RowidColumn(rel); c != nil {
+		op.Rowid = c.Name
+		if !named[c.Name] && c.DefaultSQL == "" {
+			op.Defaults = append(op.Defaults, CopyDefault{Name: c.Name, SQL: t.rowidGuard(c, "NULL")})
+		}
+	}
 	for _, c := range rel.Columns {
 		if !named[c.Name] && c.DefaultSQL != "" {
 			t.noteDefault(c)

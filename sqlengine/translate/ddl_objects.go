@@ -241,7 +241,11 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 		if what == "" {
 			what = "table"
 		}
-		return pgerr.New(pgerr.UndefinedTable, "%s %q does not exist", what, rv.Relname)
+		code := pgerr.UndefinedTable
+		if what == "index" {
+			code = pgerr.UndefinedObject // as PostgreSQL
+		}
+		return pgerr.New(code, "%s %q does not exist", what, rv.Relname)
 	}
 	switch ds.RemoveType {
 	case pg.ObjectType_OBJECT_INDEX:

@@ -39,6 +39,7 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.target = rel
 	cols, err := t.insertColumns(rel, ins.Cols)
 	if err != nil {
 		return nil, err
@@ -137,6 +138,41 @@ func allDefault(sel *pg.SelectStmt, i int) bool {
 	return true
 }
 
+// rowidColumn is the target table's column that is SQLite's INTEGER
+// PRIMARY KEY (an alias of the rowid), or nil.
+func (t *translator) rowidColumn() *catalog.Column {
+	if t.target == nil {
+		return nil
+	}
+	return RowidColumn(t.target)
+}
+
+// RowidColumn is rel's column that SQLite stores as the rowid (a
+// one-column integer primary key without an index of its own), or nil.
+// SQLite numbers a row whose rowid is NULL instead of refusing it, so
+// every value written to it is checked (rowidGuard).
+func RowidColumn(rel *catalog.Relation) *catalog.Column {
+	for _, idx := range rel.Indexes {
+		if !idx.Primary || len(idx.Columns) != 1 || idx.SQLiteName != "" {
+			continue
+		}
+		if c, ok := rel.ColumnByNum(idx.Columns[0]); ok && sqltype.StorageOf(c.Type) == sqltype.Integer {
+			return c
+		}
+	}
+	return nil
+}
+
+// rowidGuard wraps a value written to the rowid column so that NULL fails
+// with 23502 as in PostgreSQL.
+func (t *translator) rowidGuard(col *catalog.Column, sql string) string {
+	if col != t.rowidColumn() || col == nil {
+		return sql
+	}
+	return "chr2_rowid_notnull(" + sql + ", " + sqltype.QuoteString(col.Name) + ", " +
+		sqltype.QuoteString(t.target.Name) + ")"
+}
+
 // sourceWidth is the number of values each row of an INSERT source has
 // when that is plain to see (VALUES, a select list without *), else 0.
 func sourceWidth(src *pg.Node) int {
@@ -202,9 +238,15 @@ func (t *translator) insertSource(rel *catalog.Relation, cols []*catalog.Column,
 	}
 	var defaults []*catalog.Column
 	for _, c := range rel.Columns {
-		if !named[c.Name] && c.DefaultSQL != "" {
+		switch {
+		case !named[c.Name] && c.DefaultSQL != "":
 			defaults = append(defaults, c)
 			t.noteDefault(c)
+		case !named[c.Name] && c == t.rowidColumn():
+			// Left out, SQLite would number the row itself.
+			guarded := *c
+			guarded.DefaultSQL = t.rowidGuard(c, "NULL")
+			defaults = append(defaults, &guarded)
 		}
 	}
 	all := append(append([]*catalog.Column{}, cols...), defaults...)
@@ -269,6 +311,14 @@ func (t *translator) insertValues(cols, defaults []*catalog.Column, lists []*pg.
 
 // assignValue translates a value assigned to col (INSERT value or UPDATE SET).
 func (t *translator) assignValue(s *scope, col *catalog.Column, n *pg.Node) (string, error) {
+	sql, err := t.assignedValue(s, col, n)
+	if err != nil {
+		return "", err
+	}
+	return t.rowidGuard(col, sql), nil
+}
+
+func (t *translator) assignedValue(s *scope, col *catalog.Column, n *pg.Node) (string, error) {
 	if _, ok := n.Node.(*pg.Node_SetToDefault); ok {
 		if col.DefaultSQL == "" {
 			return "NULL", nil
@@ -319,8 +369,12 @@ func (t *translator) insertSelect(cols, defaults []*catalog.Column, sel *pg.Sele
 		return "", pgerr.New(pgerr.SyntaxError, "INSERT has more target columns than expressions")
 	}
 	parts := make([]string, 0, len(cols)+len(defaults))
+	simple := sel.Op == pg.SetOperation_SETOP_NONE && len(sel.ValuesLists) == 0 && len(sel.TargetList) == len(q.cols)
 	for i, c := range q.cols {
 		e := expr{sql: `"s".` + quote(c.sqlName), typ: c.Type, mod: -1}
+		if simple {
+			untypedConstant(&e, sel.TargetList[i].GetResTarget().Val)
+		}
 		conv, err := t.coerce(e, cols[i].Type)
 		if err != nil {
 			return "", err
@@ -328,13 +382,28 @@ func (t *translator) insertSelect(cols, defaults []*catalog.Column, sel *pg.Sele
 		if conv, err = t.assignTypmod(conv, cols[i]); err != nil {
 			return "", err
 		}
-		parts = append(parts, conv.sql)
+		parts = append(parts, t.rowidGuard(cols[i], conv.sql))
 	}
 	for _, d := range defaults {
 		parts = append(parts, d.DefaultSQL)
 	}
 	// WHERE true keeps SQLite's parser from reading ON CONFLICT as a join.
 	return "SELECT " + strings.Join(parts, ", ") + " FROM (" + q.sql + `) AS "s" WHERE true`, nil
+}
+
+// untypedConstant marks e as the untyped NULL or string literal the select
+// list item n is: as in PostgreSQL it takes the target column's type
+// (the same constant in every row).
+func untypedConstant(e *expr, n *pg.Node) {
+	ac := n.GetAConst()
+	switch {
+	case ac == nil:
+	case ac.Isnull:
+		e.null, e.typ = true, pgval.UnknownOID
+	case ac.GetSval() != nil:
+		lit := ac.GetSval().Sval
+		e.lit, e.typ, e.sql = &lit, pgval.UnknownOID, sqltype.QuoteString(lit)
+	}
 }
 
 func (t *translator) onConflict(rel *catalog.Relation, target *rangeItem, oc *pg.OnConflictClause) (string, error) {
@@ -465,6 +534,7 @@ func (t *translator) updatePlan(up *pg.UpdateStmt) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.target = rel
 	target := &rangeItem{name: alias, sqlAlias: alias, rel: rel, cols: relationCols(rel)}
 	s := &scope{items: []*rangeItem{target}}
 	from := ""

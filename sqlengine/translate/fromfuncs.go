@@ -248,7 +248,8 @@ func (t *translator) generateSeries(s *scope, fc *pg.FuncCall, ordinality bool) 
 	}
 	start, stop, step := args[0].sql, args[1].sql, "1"
 	if len(args) == 3 {
-		step = "chr2_nonzero(" + args[2].sql + ")"
+		step = "(CASE WHEN " + args[2].sql + " = 0 THEN chr2_raise('" + string(pgerr.InvalidParameterValue) +
+			"', 'step size cannot equal zero') ELSE " + args[2].sql + " END)"
 	}
 	t.aliasSeq++
 	cte := quote("_gs" + strconv.Itoa(t.aliasSeq))

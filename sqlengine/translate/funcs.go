@@ -81,8 +81,6 @@ func functionTable() map[string]fnSpec {
 		"length":       {sqlName: "length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},
 		"char_length":  {sqlName: "length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},
 		"octet_length": {sqlName: "chr2_octet_length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},
-		"substr":       {sqlName: "substr", args: []pgval.OID{text, int4, int4}, ret: text, minArgs: 2, maxArgs: 3},
-		"substring":    {sqlName: "substr", args: []pgval.OID{text, int4, int4}, ret: text, minArgs: 2, maxArgs: 3},
 		"btrim":        {sqlName: "trim", args: []pgval.OID{text, text}, ret: text, minArgs: 1, maxArgs: 2},
 		"ltrim":        {sqlName: "ltrim", args: []pgval.OID{text, text}, ret: text, minArgs: 1, maxArgs: 2},
 		"rtrim":        {sqlName: "rtrim", args: []pgval.OID{text, text}, ret: text, minArgs: 1, maxArgs: 2},
@@ -101,7 +99,7 @@ func functionTable() map[string]fnSpec {
 		"concat":       {special: fnConcat},
 		"concat_ws":    {special: fnConcatWS},
 		"position":     {special: fnPosition},
-		"to_hex":       {sqlName: "chr2_to_hex", args: []pgval.OID{int8}, ret: text, minArgs: 1, maxArgs: 1},
+		"to_hex":       {special: fnToHex},
 
 		// numbers
 		"abs":     {special: fnNumberUnary("abs", "chr2_num_abs", "abs")},
@@ -863,4 +861,22 @@ func (t *translator) aggOrder(s *scope, order []*pg.Node) (string, error) {
 		items = append(items, e.sql+sortSuffix(sb))
 	}
 	return " ORDER BY " + strings.Join(items, ", "), nil
+}
+
+// fnToHex is to_hex(int4) (32-bit two's complement) or to_hex(int8).
+func fnToHex(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) != 1 {
+		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function to_hex with %d arguments does not exist", len(fc.Args))
+	}
+	e, err := t.expr(s, fc.Args[0])
+	if err != nil {
+		return expr{}, err
+	}
+	if e.typ != int8 {
+		if e, err = t.coerce(e, int4); err != nil {
+			return expr{}, err
+		}
+		return expr{sql: "chr2_to_hex((" + e.sql + ") & 4294967295)", typ: text, mod: -1, name: "to_hex", agg: e.agg}, nil
+	}
+	return expr{sql: "chr2_to_hex(" + e.sql + ")", typ: text, mod: -1, name: "to_hex", agg: e.agg}, nil
 }

@@ -215,6 +215,9 @@ type CopyOp struct {
 	// Defaults are the SQLite expressions that fill the table's other
 	// columns with defaults (COPY FROM), by column name.
 	Defaults []CopyDefault
+	// Rowid names the column SQLite stores as the rowid, which must not
+	// receive NULL (see RowidColumn); "" if none.
+	Rowid string
 	// OnConflict makes a unique violation name its key (see
 	// uniqueViolationClauses); appended to COPY FROM's INSERT.
 	OnConflict string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/sqlengine/sqltype"
 )
 
 // String, regular expression and bytea functions.
@@ -35,6 +36,8 @@ func stringFunctionTable() map[string]fnSpec {
 		"similar_to_escape":     {sqlName: "chr2_similar_to_regex", args: []pgval.OID{text, text}, ret: text, minArgs: 1, maxArgs: 2, special: fnPadArgs(2)},
 		"bit_length":            {special: fnBitLength},
 		"length":                {special: fnLength("length")},
+		"substr":                {special: fnSubstring("substr")},
+		"substring":             {special: fnSubstring("substring")},
 		"char_length":           {special: fnLength("char_length")},
 		"character_length":      {special: fnLength("character_length")},
 		"octet_length":          {special: fnLength("octet_length")},
@@ -176,4 +179,50 @@ func fnBitLength(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	}
 	e.sql, e.name = "(8 * "+e.sql+")", "bit_length"
 	return e, nil
+}
+
+// fnSubstring is substr/substring over text (characters) or bytea (bytes)
+// with PostgreSQL's rules for a start before 1 and a negative count (22011),
+// which SQLite's substr reads differently; substring(s, pattern) with a
+// text second argument is the regular-expression form.
+func fnSubstring(name string) func(*translator, *scope, *pg.FuncCall) (expr, error) {
+	return func(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+		if len(fc.Args) < 2 || len(fc.Args) > 3 {
+			return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s with %d arguments does not exist", name, len(fc.Args))
+		}
+		str, err := t.expr(s, fc.Args[0])
+		if err != nil {
+			return expr{}, err
+		}
+		typ := text
+		if str.typ == pgval.ByteaOID {
+			typ = pgval.ByteaOID
+		} else if str, err = t.coerceArg(str, text); err != nil {
+			return expr{}, err
+		}
+		args := []string{str.sql}
+		agg := str.agg
+		for i, a := range fc.Args[1:] {
+			e, err := t.expr(s, a)
+			if err != nil {
+				return expr{}, err
+			}
+			if i == 0 && len(fc.Args) == 2 && typ == text && (e.lit != nil || sqltype.IsText(e.typ)) {
+				if e, err = t.coerce(e, text); err != nil {
+					return expr{}, err
+				}
+				return expr{sql: "chr2_substring_regex(" + str.sql + ", " + e.sql + ")", typ: text, mod: -1,
+					name: name, agg: agg || e.agg}, nil
+			}
+			if e, err = t.coerce(e, int4); err != nil {
+				return expr{}, err
+			}
+			args = append(args, e.sql)
+			agg = agg || e.agg
+		}
+		if len(args) == 2 {
+			args = append(args, "NULL")
+		}
+		return expr{sql: "chr2_substr(" + strings.Join(args, ", ") + ")", typ: typ, mod: -1, name: name, agg: agg}, nil
+	}
 }

@@ -114,6 +114,8 @@ type translator struct {
 	// rebuildNames maps the tables a rebuild copies to the SQLite names of
 	// their new copies.
 	rebuildNames map[uint32]string
+	// target is the table an INSERT or UPDATE writes (rowidGuard).
+	target *catalog.Relation
 	// sessionSeqs are the sequences whose session currval the statement
 	// reads (0: lastval), in the order of their argument tokens.
 	sessionSeqs []uint32
