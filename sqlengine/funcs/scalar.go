@@ -57,6 +57,7 @@ func pureFunctions() map[string]fnDef {
 		"chr2_trunc":        {2, roundFn(true)},
 		"chr2_time_add":     {4, timeAdd},
 		"chr2_time_diff":    {2, timeDiff},
+		"chr2_time_round":   {3, timeRound},
 		"chr2_interval_neg": {1, intervalNeg},
 		"chr2_at_time_zone": {3, atTimeZone},
 		"chr2_date_trunc":   {2, dateTrunc},

@@ -47,11 +47,86 @@ func timeAdd(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) 
 		return nil, FromPG(err)
 	}
 	sign := int(asInt(a[2]))
-	t = t.AddDate(0, sign*int(iv.Months), sign*int(iv.Days)).Add(time.Duration(int64(sign)*iv.Micros) * time.Microsecond)
+	t = addMonths(t, sign*int(iv.Months)).AddDate(0, 0, sign*int(iv.Days)).
+		Add(time.Duration(int64(sign)*iv.Micros) * time.Microsecond)
 	if pgval.OID(asInt(a[3])) == pgval.DateOID {
 		return t.Format(sqltype.DateLayout), nil
 	}
 	return t.Format(sqltype.TimestampLayout), nil
+}
+
+// timeRound applies a time precision typmod (timestamp(p), time(p)):
+// microseconds rounded half away from zero, measured from PostgreSQL's
+// epoch 2000-01-01 as PostgreSQL does.
+func timeRound(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	p, oid := asInt(a[1]), pgval.OID(asInt(a[2]))
+	if p < 0 || p >= 6 {
+		return a[0], nil
+	}
+	scale := int64(math.Pow10(int(6 - p)))
+	if oid == pgval.TimeOID {
+		return roundClock(fmt.Sprint(a[0]), scale)
+	}
+	pv, err := pgval.Parse(oid, fmt.Sprint(a[0]), time.UTC)
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	t, ok := pv.(time.Time)
+	if !ok {
+		return a[0], nil
+	}
+	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := t.Sub(epoch).Microseconds()
+	if d >= 0 {
+		d = (d + scale/2) / scale * scale
+	} else {
+		d = -((-d + scale/2) / scale * scale)
+	}
+	out, err := sqltype.ToStorage(oid, epoch.Add(time.Duration(d)*time.Microsecond))
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	return out, nil
+}
+
+// roundClock rounds a stored time of day ("HH:MM:SS[.ffffff]") to a
+// multiple of scale microseconds, half up.
+func roundClock(s string, scale int64) (driver.Value, error) {
+	var h, m, sec int64
+	frac := ""
+	clock, f, _ := strings.Cut(s, ".")
+	if _, err := fmt.Sscanf(clock, "%d:%d:%d", &h, &m, &sec); err != nil {
+		return nil, Error(pgerr.InvalidDatetimeFormat, "invalid input syntax for type time: %q", s)
+	}
+	frac = (f + "000000")[:6]
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	total := ((h*60+m)*60+sec)*1_000_000 + us
+	total = (total + scale/2) / scale * scale
+	out := fmt.Sprintf("%02d:%02d:%02d", total/3_600_000_000, total/60_000_000%60, total/1_000_000%60)
+	if rest := total % 1_000_000; rest != 0 {
+		out += "." + strings.TrimRight(fmt.Sprintf("%06d", rest), "0")
+	}
+	return out, nil
+}
+
+// addMonths moves t by months as PostgreSQL does: the day of month is
+// kept, or clamped to the last day of a shorter month (Jan 31 + 1 month is
+// Feb 29 in a leap year, where Go's AddDate would give Mar 2).
+func addMonths(t time.Time, months int) time.Time {
+	if months == 0 {
+		return t
+	}
+	y, m, d := t.Date()
+	total := int(m) - 1 + months
+	ny, nm := y+total/12, total%12
+	if nm < 0 {
+		ny, nm = ny-1, nm+12
+	}
+	last := time.Date(ny, time.Month(nm+2), 0, 0, 0, 0, 0, time.UTC).Day()
+	return time.Date(ny, time.Month(nm+1), min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
 
 // atTimeZone is AT TIME ZONE: mode 1 turns a timestamptz into the wall

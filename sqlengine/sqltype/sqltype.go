@@ -186,6 +186,10 @@ func intToStorage(v any, lo, hi int64, name string) (any, error) {
 func floatToStorage(v any) (any, error) {
 	switch x := v.(type) {
 	case float64:
+		if math.IsNaN(x) {
+			// SQLite stores a NaN REAL as NULL: refuse rather than change it.
+			return nil, pgerr.Unsupported("NaN in float4 and float8 values")
+		}
 		return x, nil
 	case int64:
 		return float64(x), nil

@@ -461,7 +461,11 @@ func (t *translator) alterColumnType(st *alterState, cmd *pg.AlterTableCmd) erro
 // assignment cast, or (USING) an explicit one.
 func (t *translator) convertColumn(e expr, typ pgval.OID, mod int32, name string, using bool) (expr, error) {
 	if e.typ == typ || implicitlyCompatible(e.typ, typ) {
-		return t.coerce(e, typ)
+		out, err := t.coerce(e, typ)
+		if err != nil {
+			return expr{}, err
+		}
+		return t.assignTypmodOf(out, typ, mod) // varchar(n) is the new column's CHECK
 	}
 	out, err := t.castExpr(e, typ, mod)
 	if err != nil || !using {

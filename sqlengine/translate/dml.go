@@ -351,10 +351,14 @@ func (t *translator) assignedValue(s *scope, col *catalog.Column, n *pg.Node) (s
 // assignTypmod applies a column's numeric(p, s) to a value stored into it
 // (varchar(n) is checked by the column's CHECK constraint).
 func (t *translator) assignTypmod(e expr, col *catalog.Column) (expr, error) {
-	if col.Type == pgval.NumericOID && col.TypMod >= 4 {
-		return t.applyNumericTypmod(e, col.TypMod)
+	return t.assignTypmodOf(e, col.Type, col.TypMod)
+}
+
+func (t *translator) assignTypmodOf(e expr, typ pgval.OID, mod int32) (expr, error) {
+	if typ == pgval.NumericOID && mod >= 4 {
+		return t.applyNumericTypmod(e, mod)
 	}
-	return e, nil
+	return timeTypmod(e, typ, mod), nil
 }
 
 func (t *translator) insertSelect(cols, defaults []*catalog.Column, sel *pg.SelectStmt) (string, error) {

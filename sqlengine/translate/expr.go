@@ -409,7 +409,21 @@ func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) (expr, err
 	if target == pgval.NumericOID {
 		return t.applyNumericTypmod(e, mod)
 	}
-	return e, nil
+	return timeTypmod(e, target, mod), nil
+}
+
+// timeTypmod rounds a timestamp, timestamptz or time value to the
+// precision p of timestamp(p) and the like.
+func timeTypmod(e expr, target pgval.OID, mod int32) expr {
+	if mod < 0 || mod >= 6 || e.null {
+		return e
+	}
+	switch target {
+	case pgval.TimestampOID, pgval.TimestamptzOID, pgval.TimeOID:
+		e.sql = "chr2_time_round(" + e.sql + ", " + strconv.Itoa(int(mod)) + ", " + oidLit(target) + ")"
+		e.mod = mod
+	}
+	return e
 }
 
 func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {

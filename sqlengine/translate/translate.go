@@ -222,10 +222,24 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 }
 
 // statementName names a statement node for error messages ("CREATE VIEW").
+// abbreviatedStatements spell out parse node names PostgreSQL shortens.
+var abbreviatedStatements = map[string]string{
+	"CreateTrig": "CREATE TRIGGER", "CreatePLang": "CREATE LANGUAGE", "CreateFdw": "CREATE FOREIGN DATA WRAPPER",
+	"AlterFdw": "ALTER FOREIGN DATA WRAPPER", "CreateForeignServer": "CREATE SERVER", "CreateStats": "CREATE STATISTICS",
+	"AlterTSConfiguration": "ALTER TEXT SEARCH CONFIGURATION", "AlterTSDictionary": "ALTER TEXT SEARCH DICTIONARY",
+	"Do": "DO", "CreateOpClass": "CREATE OPERATOR CLASS", "CreateOpFamily": "CREATE OPERATOR FAMILY",
+	"CreateConversion": "CREATE CONVERSION", "Rule": "CREATE RULE", "CreateAm": "CREATE ACCESS METHOD",
+	"Grant": "GRANT/REVOKE", "GrantRole": "GRANT/REVOKE role", "CreateEnum": "CREATE TYPE … AS ENUM",
+	"CompositeType": "CREATE TYPE … AS", "CreateRange": "CREATE TYPE … AS RANGE",
+}
+
 func statementName(node *pg.Node) string {
 	name := fmt.Sprintf("%T", node.Node)
 	name = strings.TrimPrefix(name, "*pg_query.Node_")
 	name = strings.TrimSuffix(name, "Stmt")
+	if full, ok := abbreviatedStatements[name]; ok {
+		return full + " statement"
+	}
 	var b strings.Builder
 	for i, r := range name {
 		if i > 0 && r >= 'A' && r <= 'Z' {
