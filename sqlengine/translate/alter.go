@@ -28,8 +28,10 @@ import (
 //  3. DROP the old table, RENAME the new one to the old name;
 //  4. CREATE the standalone indexes again.
 //
-// A rebuild is refused (0A000) for a table that other tables reference by
-// foreign key: SQLite's DROP TABLE would run their ON DELETE actions.
+// Tables that reference the rebuilt one by foreign key are rebuilt with it
+// (their rows copied first, then restored), so SQLite's DROP TABLE never
+// runs their ON DELETE actions and their references stay valid; a cycle of
+// such references is refused (0A000).
 
 // alterState is one ALTER TABLE statement's work.
 type alterState struct {
