@@ -203,9 +203,13 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 		if s.forwarding() {
 			return s.forwardedTxControl(ctx, st, plan.Tx, params, w)
 		}
-		return s.txControl(ctx, plan.Tx, w)
+		tag, err := s.txControl(ctx, plan.Tx, w)
+		if tag == "BEGIN" {
+			tag = plan.Tag // or START TRANSACTION
+		}
+		return tag, err
 	case translate.KindSet:
-		return s.setSQL(plan, w)
+		return s.setSQL(plan, emit, w)
 	case translate.KindShow:
 		return s.showSQL(plan, emit)
 	case translate.KindNoop, translate.KindEmpty:
@@ -442,6 +446,9 @@ func commandTag(plan *translate.Plan, res stepResult) string {
 	case "UPDATE", "DELETE":
 		return plan.Tag + " " + strconv.FormatInt(res.affected, 10)
 	case "SELECT":
+		if len(plan.Columns) == 0 { // CREATE TABLE AS, SELECT INTO: the rows inserted
+			return "SELECT " + strconv.FormatInt(res.affected, 10)
+		}
 		return "SELECT " + strconv.FormatInt(res.returned, 10)
 	}
 	return plan.Tag

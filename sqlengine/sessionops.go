@@ -160,7 +160,7 @@ func (s *session) showSQL(plan *translate.Plan, emit func([]any) error) (string,
 		return "SHOW", emit([]any{v})
 	}
 	for _, kv := range s.settings.list() {
-		if err := emit([]any{kv[0], kv[1], ""}); err != nil {
+		if err := emit([]any{kv[0], displayValue(kv[0], kv[1]), ""}); err != nil {
 			return "", err
 		}
 	}
@@ -170,8 +170,26 @@ func (s *session) showSQL(plan *translate.Plan, emit func([]any) error) (string,
 // setSQL applies SET/RESET. Inside a transaction block the previous value
 // is remembered: SET LOCAL reverts at the block's end, any SET reverts when
 // the block rolls back.
-func (s *session) setSQL(plan *translate.Plan, w pgwire.ResultWriter) (string, error) {
+func (s *session) setSQL(plan *translate.Plan, emit func([]any) error, w pgwire.ResultWriter) (string, error) {
 	op := plan.Set
+	if len(plan.Columns) > 0 { // SELECT set_config(…): the new value is the result
+		if !op.Local || s.inBlock() {
+			if s.inBlock() {
+				s.rememberSettings(op)
+			}
+			if err := s.settings.set(op); err != nil {
+				return "", err
+			}
+		}
+		value := op.Value // SET LOCAL outside a block lasts no longer than the statement
+		if !op.Local || s.inBlock() {
+			value = displayValue(op.Name, s.settings.values[op.Name])
+		}
+		if err := emit([]any{value}); err != nil {
+			return "", err
+		}
+		return "SELECT 1", nil
+	}
 	if op.Local && !s.inBlock() {
 		w.Notice(warning(pgerr.NoActiveSQLTransaction, "SET LOCAL can only be used in transaction blocks"))
 		return plan.Tag, nil

@@ -231,8 +231,33 @@ func (ss *sessionSettings) get(name string) (string, error) {
 	if !ok {
 		return "", pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 	}
-	return v, nil
+	return displayValue(name, v), nil
 }
+
+// displayValue is how SHOW prints a setting: time settings, kept in
+// milliseconds, in the largest unit that divides them ("5s", "90s", "2min").
+func displayValue(name, v string) string {
+	if settings[name].check == nil || !durationSetting[name] {
+		return v
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms == 0 {
+		return v
+	}
+	for _, u := range []struct {
+		unit string
+		ms   int64
+	}{{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}} {
+		if ms%u.ms == 0 {
+			return strconv.FormatInt(ms/u.ms, 10) + u.unit
+		}
+	}
+	return v + "ms"
+}
+
+// durationSetting names the settings durationMillis canonicalises.
+var durationSetting = map[string]bool{"statement_timeout": true, "lock_timeout": true,
+	"idle_in_transaction_session_timeout": true}
 
 func (ss *sessionSettings) reported() []pgwire.Param {
 	out := make([]pgwire.Param, 0, len(reportedNames))
@@ -243,16 +268,13 @@ func (ss *sessionSettings) reported() []pgwire.Param {
 }
 
 func (ss *sessionSettings) searchPath() []string {
-	var out []string
+	out := []string{} // empty (search_path = ''), not nil: nothing is searched
 	for _, p := range strings.Split(ss.values["search_path"], ",") {
 		p = strings.TrimSpace(p)
 		if p == "" || p == `"$user"` || p == "$user" {
 			continue
 		}
 		out = append(out, strings.Trim(p, `"`))
-	}
-	if len(out) == 0 {
-		out = []string{"public"}
 	}
 	return out
 }

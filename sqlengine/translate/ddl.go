@@ -39,6 +39,9 @@ func skipped(tag string, notice *pgerr.Error) *Plan {
 // creationNamespace resolves the schema a new object goes into.
 func (t *translator) creationNamespace(schema string) (*catalog.Namespace, error) {
 	if schema == "" {
+		if len(t.opts.SearchPath) == 0 {
+			return nil, pgerr.New(pgerr.InvalidSchemaName, "no schema has been selected to create in")
+		}
 		schema = t.opts.SearchPath[0]
 	}
 	if catalog.IsSystemSchema(schema) {

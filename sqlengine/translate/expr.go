@@ -763,6 +763,9 @@ func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (expr, error) {
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
 		return typed(sqltype.QuoteString(t.opts.Database), pgval.NameOID, "current_catalog"), nil
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
+		if len(t.opts.SearchPath) == 0 {
+			return expr{sql: "NULL", typ: pgval.NameOID, mod: -1, null: true, name: "current_schema"}, nil
+		}
 		return typed(sqltype.QuoteString(t.opts.SearchPath[0]), pgval.NameOID, "current_schema"), nil
 	}
 	return expr{}, pgerr.Unsupported("this SQL value function")

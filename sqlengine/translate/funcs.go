@@ -161,6 +161,9 @@ func fnCurrentDatabase(t *translator, _ *scope, _ *pg.FuncCall) (expr, error) {
 }
 
 func fnCurrentSchema(t *translator, _ *scope, _ *pg.FuncCall) (expr, error) {
+	if len(t.opts.SearchPath) == 0 {
+		return expr{sql: "NULL", typ: pgval.NameOID, mod: -1, null: true, name: "current_schema"}, nil
+	}
 	return typed(sqltype.QuoteString(t.opts.SearchPath[0]), pgval.NameOID, ""), nil
 }
 

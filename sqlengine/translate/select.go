@@ -35,6 +35,9 @@ func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
 	if plan, err := t.advisoryPlan(sel); plan != nil || err != nil {
 		return plan, err
 	}
+	if plan, err := t.setConfigPlan(sel); plan != nil || err != nil {
+		return plan, err
+	}
 	if sel.IntoClause != nil {
 		into := sel.IntoClause
 		sel.IntoClause = nil

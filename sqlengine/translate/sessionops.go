@@ -106,10 +106,14 @@ func (t *translator) show(vs *pg.VariableShowStmt) (*Plan, error) {
 	}
 	col := name
 	switch name {
-	case "time zone":
+	case "time zone", "timezone":
 		col = "TimeZone"
 	case "transaction isolation level":
 		col = "transaction_isolation"
+	case "datestyle":
+		col = "DateStyle"
+	case "intervalstyle":
+		col = "IntervalStyle"
 	}
 	plan.Columns = []Column{{Name: col, Type: text, TypMod: -1}}
 	return plan, nil

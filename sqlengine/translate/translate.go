@@ -122,7 +122,7 @@ type translator struct {
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
-	if len(opts.SearchPath) == 0 {
+	if opts.SearchPath == nil {
 		opts.SearchPath = []string{"public"}
 	}
 	t := &translator{cat: cat, opts: opts, seqs: map[uint32]bool{}, nextOID: cat.NextOID}

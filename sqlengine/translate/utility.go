@@ -7,6 +7,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 
 	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
 )
 
 func (t *translator) transaction(ts *pg.TransactionStmt) (*Plan, error) {
@@ -166,4 +167,48 @@ func transactionCharacteristics(vs *pg.VariableSetStmt) (*Plan, error) {
 		return &Plan{Kind: KindNoop, Tag: "SET"}, nil
 	}
 	return plan, nil
+}
+
+// setConfigPlan is SELECT set_config(name, value, is_local) with constant
+// arguments, alone in its select list and without FROM (how pg_dump and
+// drivers call it): a SET whose new value is returned as one row. Anywhere
+// else set_config answers 0A000 (it would change the session from inside
+// a query).
+func (t *translator) setConfigPlan(sel *pg.SelectStmt) (*Plan, error) {
+	if len(sel.TargetList) != 1 || sel.Op != pg.SetOperation_SETOP_NONE {
+		return nil, nil
+	}
+	rt := sel.TargetList[0].GetResTarget()
+	fc := rt.Val.GetFuncCall()
+	if fc == nil || funcName(fc) != "set_config" {
+		return nil, nil
+	}
+	if len(sel.FromClause) > 0 || sel.WhereClause != nil || len(fc.Args) != 3 {
+		return nil, pgerr.Unsupported("set_config outside a plain SELECT set_config(name, value, is_local)")
+	}
+	var texts [3]string
+	for i, a := range fc.Args {
+		c := a.GetAConst()
+		if c == nil && a.GetTypeCast() != nil {
+			c = a.GetTypeCast().Arg.GetAConst()
+		}
+		if c == nil || c.Isnull {
+			return nil, pgerr.Unsupported("set_config with non-constant arguments")
+		}
+		v, err := setValue([]*pg.Node{{Node: &pg.Node_AConst{AConst: c}}})
+		if err != nil {
+			return nil, err
+		}
+		texts[i] = v
+	}
+	local, err := pgval.Parse(pgval.BoolOID, texts[2], nil)
+	if err != nil {
+		return nil, err
+	}
+	name := rt.Name
+	if name == "" {
+		name = "set_config"
+	}
+	op := &SetOp{Name: strings.ToLower(texts[0]), Value: texts[1], Local: local.(bool)}
+	return &Plan{Kind: KindSet, Tag: "SELECT", Set: op, Columns: []Column{{Name: name, Type: pgval.TextOID, TypMod: -1}}}, nil
 }
