@@ -35,10 +35,11 @@
 //     belongs to a single torn record in the last segment.
 //   - The spare file is never part of the log: it is all zeros beyond its
 //     first 80 bytes whenever it has its final name.
-//   - A failed fsync (or any failed write, rename, remove or truncate) poisons
-//     the Log: that call and every later one fail with ErrPoisoned (and
-//     ErrFsyncFailed when an fsync failed). Never retried; the caller crashes.
-//   - Recovery never skips damaged data: it either truncates a torn tail or
+//   - A failed fsync or fdatasync (or any failed write, rename, remove or
+//     truncate of a segment) poisons the Log: that call and every later one
+//     fail with ErrPoisoned (and ErrFsyncFailed when a sync failed). Never
+//     retried; the caller crashes.
+//   - Recovery never skips damaged data: it either cuts a torn tail or
 //     refuses the log with a *CorruptError naming file, offset and index.
 //   - The same records give the same bytes and hashes on every node.
 //
@@ -122,7 +123,8 @@
 //	    not zero, index is not the expected one (gap, duplicate),
 //	    term is below its predecessor's, or chain hash is wrong
 //	R11 in the last segment, a record that does not decode, and a   Corrupt (mid-log damage, or a zero-filled
-//	    complete record with a valid CRC starts at any later offset hole followed by data)
+//	    plausible record (complete, zero reserved bytes, valid CRC) hole followed by data)
+//	    starts at any later offset
 //	R12 in the last segment, a record that does not decode, and     torn tail (TornTail). Version 1: truncate the
 //	    only zeros or garbage follow (no plausible record); in      file at the record's offset, fsync. Version 2:
 //	    version 2 this includes an all-zero record header with      overwrite the record's offset .. last non-zero
