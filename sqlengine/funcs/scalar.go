@@ -62,6 +62,7 @@ func pureFunctions() map[string]fnDef {
 		"chr2_at_time_zone": {3, atTimeZone},
 		"chr2_date_trunc":   {2, dateTrunc},
 		"chr2_date_part":    {3, datePart},
+		"chr2_extract":      {3, extractFn},
 		"chr2_to_timestamp": {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			if a[0] == nil {
 				return nil, nil

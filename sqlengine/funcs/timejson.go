@@ -25,11 +25,39 @@ func parseStoredTime(v driver.Value) (time.Time, error) {
 	if t, err := time.Parse(sqltype.DateLayout, s); err == nil {
 		return t, nil
 	}
+	if t, ok := parseClock(s); ok {
+		return t, nil
+	}
 	pv, err := pgval.Parse(pgval.TimestamptzOID, s, time.UTC)
 	if err != nil {
 		return time.Time{}, err
 	}
 	return pv.(time.Time), nil
+}
+
+// parseClock reads a stored time of day ("HH:MM:SS[.ffffff]") as that
+// time on 2000-01-01 UTC.
+func parseClock(s string) (time.Time, bool) {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("15:04:05.999999", s)
+	if err != nil {
+		if s[:8] == "24:00:00" {
+			return time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC), true
+		}
+		return time.Time{}, false
+	}
+	return time.Date(2000, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), true
+}
+
+// formatClock stores a time of day (the clock of t) as time does.
+func formatClock(t time.Time) string {
+	out := t.Format("15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		out += "." + strings.TrimRight(fmt.Sprintf("%06d", us), "0")
+	}
+	return out
 }
 
 // timeAdd adds sign × interval to a timestamp; the result is stored in the
@@ -47,6 +75,10 @@ func timeAdd(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) 
 		return nil, FromPG(err)
 	}
 	sign := int(asInt(a[2]))
+	if pgval.OID(asInt(a[3])) == pgval.TimeOID { // only the interval's time part moves a clock, wrapping at midnight
+		t = t.Add(time.Duration(int64(sign)*iv.Micros) * time.Microsecond)
+		return formatClock(t), nil
+	}
 	t = addMonths(t, sign*int(iv.Months)).AddDate(0, 0, sign*int(iv.Days)).
 		Add(time.Duration(int64(sign)*iv.Micros) * time.Microsecond)
 	if pgval.OID(asInt(a[3])) == pgval.DateOID {
@@ -110,6 +142,32 @@ func roundClock(s string, scale int64) (driver.Value, error) {
 		out += "." + strings.TrimRight(fmt.Sprintf("%06d", rest), "0")
 	}
 	return out, nil
+}
+
+// extractFn is EXTRACT: date_part's value as numeric text with the scale
+// PostgreSQL 15 gives it (seconds and epochs to the microsecond,
+// milliseconds to the microsecond, the rest whole; an epoch of a date is
+// whole).
+func extractFn(ctx *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	v, err := datePart(ctx, a)
+	if err != nil || v == nil {
+		return v, err
+	}
+	f, ok := v.(float64)
+	if !ok {
+		return v, nil
+	}
+	scale := 0
+	switch strings.ToLower(fmt.Sprint(a[0])) {
+	case "second", "epoch":
+		scale = 6
+		if pgval.OID(asInt(a[2])) == pgval.DateOID {
+			scale = 0
+		}
+	case "milliseconds":
+		scale = 3
+	}
+	return strconv.FormatFloat(f, 'f', scale, 64), nil
 }
 
 // addMonths moves t by months as PostgreSQL does: the day of month is
@@ -231,6 +289,10 @@ func datePart(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error)
 	t, err := parseStoredTime(a[1])
 	if err != nil {
 		return nil, FromPG(err)
+	}
+	if field == "epoch" && pgval.OID(asInt(a[2])) == pgval.TimeOID {
+		midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		return float64(t.Sub(midnight).Microseconds()) / 1e6, nil
 	}
 	switch field {
 	case "year":

@@ -215,6 +215,13 @@ func timeToStorage(v any, layout string, utc bool) (any, error) {
 	if utc {
 		t = t.UTC()
 	}
+	if t.Equal(pgval.InfinityTime) || t.Equal(pgval.NegInfinityTime) {
+		return nil, pgerr.Unsupported("infinite dates and timestamps")
+	}
+	if t.Year() < 1 || t.Year() > 9999 {
+		// The fixed-width text form orders correctly only for years 1–9999.
+		return nil, pgerr.Unsupported("dates and timestamps outside the years 1 to 9999")
+	}
 	return t.Format(layout), nil
 }
 

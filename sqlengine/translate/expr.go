@@ -28,6 +28,9 @@ type expr struct {
 	numConst string
 	// row is set for a whole-row reference (t in SELECT row_to_json(t)).
 	row []rowField
+	// castName marks a name taken from a cast's type, which an outer cast
+	// replaces.
+	castName bool
 }
 
 // rowField is one column of a whole-row reference.
@@ -129,9 +132,9 @@ func (t *translator) constant(c *pg.A_Const) (expr, error) {
 		return t.floatConst(v.Fval.Fval)
 	case *pg.A_Const_Boolval:
 		if v.Boolval.Boolval {
-			return typed("1", pgval.BoolOID, "bool"), nil
+			return typed("1", pgval.BoolOID, "?column?"), nil
 		}
-		return typed("0", pgval.BoolOID, "bool"), nil
+		return typed("0", pgval.BoolOID, "?column?"), nil
 	case *pg.A_Const_Sval:
 		s := v.Sval.Sval
 		return expr{sql: sqltype.QuoteString(s), typ: pgval.UnknownOID, mod: -1, lit: &s, name: "?column?"}, nil
@@ -445,9 +448,11 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 		}
 		return expr{}, err
 	}
-	if e.col == nil && (e.name == "?column?" || e.name == "") {
+	// As PostgreSQL's FigureColname: a cast keeps the name of a column or
+	// function it converts, else takes its type's name (an outer cast's).
+	if e.col == nil && (e.name == "?column?" || e.name == "" || e.castName) {
 		if ti, ok := pgval.Lookup(target); ok {
-			out.name = ti.Name
+			out.name, out.castName = ti.Name, true
 		}
 	} else {
 		out.name = e.name

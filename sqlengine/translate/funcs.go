@@ -501,6 +501,9 @@ func (t *translator) roundLike(s *scope, fc *pg.FuncCall, fn, name string) (expr
 		// round(double precision) rounds half to even; trunc drops.
 		return expr{sql: fn + "_float(" + x.sql + ")", typ: flt8, mod: -1, agg: x.agg}, nil
 	}
+	if len(fc.Args) == 1 && sqltype.IsInteger(x.typ) { // PostgreSQL picks the float8 variant
+		return expr{sql: fn + "_float(CAST(" + x.sql + " AS REAL))", typ: flt8, mod: -1, agg: x.agg}, nil
+	}
 	if x, err = t.asNumeric(x); err != nil {
 		return expr{}, err
 	}
@@ -554,6 +557,9 @@ func fnNumberUnary(name, numFn, floatFn string) func(*translator, *scope, *pg.Fu
 			return expr{sql: floatFn + "(" + x.sql + ")", typ: x.typ, mod: -1, agg: x.agg}, nil
 		case name == "abs" && sqltype.IsInteger(x.typ):
 			return expr{sql: "chr2_int_check(abs(" + x.sql + "), " + intBits(x.typ) + ")", typ: x.typ, mod: -1, agg: x.agg}, nil
+		case sqltype.IsInteger(x.typ):
+			// No integer variant: PostgreSQL picks the float8 one.
+			return expr{sql: floatFn + "(CAST(" + x.sql + " AS REAL))", typ: flt8, mod: -1, agg: x.agg}, nil
 		}
 		if x, err = t.asNumeric(x); err != nil {
 			return expr{}, err
@@ -680,11 +686,10 @@ func fnDatePart(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 		}
 	}
 	name := strVal(fc.Funcname[len(fc.Funcname)-1])
-	typ := flt8
-	if name == "extract" {
-		typ = pgval.NumericOID
+	if name == "extract" { // numeric, with PostgreSQL 15's scale per field
+		return typed("chr2_extract("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", pgval.NumericOID, name), nil
 	}
-	return typed("chr2_date_part("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", typ, name), nil
+	return typed("chr2_date_part("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", flt8, name), nil
 }
 
 func fnCount(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {

@@ -255,6 +255,9 @@ func (t *translator) arithmetic(op string, l, r expr) (expr, error) {
 	if typ == pgval.NumericOID {
 		return t.numericArithmetic(op, l, r)
 	}
+	if typ == pgval.Float4OID && l.typ != r.typ {
+		typ = pgval.Float8OID // float4 with another number: PostgreSQL's float48 operators
+	}
 	rhs := r.sql
 	if op == "/" || op == "%" {
 		if !isNonZeroLiteral(r.sql) {

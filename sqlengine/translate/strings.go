@@ -207,7 +207,7 @@ func fnSubstring(name string) func(*translator, *scope, *pg.FuncCall) (expr, err
 			if err != nil {
 				return expr{}, err
 			}
-			if i == 0 && len(fc.Args) == 2 && typ == text && (e.lit != nil || sqltype.IsText(e.typ)) {
+			if i == 0 && name == "substring" && len(fc.Args) == 2 && typ == text && (e.lit != nil || sqltype.IsText(e.typ)) {
 				if e, err = t.coerce(e, text); err != nil {
 					return expr{}, err
 				}
