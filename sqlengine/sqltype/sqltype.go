@@ -228,6 +228,11 @@ func timeToStorage(v any, layout string, utc bool) (any, error) {
 func textToStorage(oid pgval.OID, v any) (any, error) {
 	switch x := v.(type) {
 	case string:
+		if oid == pgval.BPCharOID {
+			// char(n) keeps no trailing blanks: they never count in
+			// PostgreSQL's comparisons, lengths or conversions to text.
+			return strings.TrimRight(x, " "), nil
+		}
 		return x, nil
 	case []byte:
 		return string(x), nil

@@ -407,6 +407,9 @@ func foldNumberCast(e expr, target pgval.OID) (expr, bool) {
 func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) (expr, error) {
 	if mod > 4 && (target == pgval.VarcharOID || target == pgval.BPCharOID) {
 		e.sql = "substr(" + e.sql + ", 1, " + strconv.Itoa(int(mod-4)) + ")"
+		if target == pgval.BPCharOID {
+			e.sql = "rtrim(" + e.sql + ", ' ')"
+		}
 		e.mod = mod
 	}
 	if target == pgval.NumericOID {
