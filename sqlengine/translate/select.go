@@ -748,8 +748,8 @@ func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error)
 		op = strVal(sl.OperName[len(sl.OperName)-1])
 	}
 	isAny := sl.SubLinkType == pg.SubLinkType_ANY_SUBLINK
-	if !(isAny && op == "=") && !(!isAny && op == "<>") {
-		return expr{}, pgerr.Unsupported("operator " + op + " with a subquery")
+	if row := sl.Testexpr.GetRowExpr(); row != nil {
+		return t.rowInSubquery(s, row, q, op, isAny)
 	}
 	if len(q.cols) != 1 {
 		return expr{}, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
@@ -757,6 +757,9 @@ func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error)
 	l, err := t.expr(s, sl.Testexpr)
 	if err != nil {
 		return expr{}, err
+	}
+	if !(isAny && op == "=") && !(!isAny && op == "<>") {
+		return t.quantified(l, q, op, isAny)
 	}
 	if l, err = t.coerce(l, q.cols[0].Type); err != nil {
 		return expr{}, err
@@ -766,4 +769,61 @@ func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error)
 		kw = " NOT IN "
 	}
 	return expr{sql: "(" + l.sql + kw + "(" + q.sql + "))", typ: pgval.BoolOID, mod: -1, name: "?column?", agg: l.agg}, nil
+}
+
+// quantified is x op ANY/ALL (subquery) with SQL's three-valued result:
+// ANY is true if some comparison is true, else NULL if some is NULL, else
+// false; ALL is false if some comparison is false, else NULL if some is
+// NULL, else true (also for an empty subquery).
+func (t *translator) quantified(l expr, q query, op string, isAny bool) (expr, error) {
+	t.aliasSeq++
+	alias := quote("_q" + strconv.Itoa(t.aliasSeq))
+	r := expr{sql: alias + "." + quote(q.cols[0].sqlName), typ: q.cols[0].Type, mod: -1}
+	cmp, err := t.comparison(op, l, r)
+	if err != nil {
+		return expr{}, err
+	}
+	exists := func(cond string) string {
+		return "EXISTS (SELECT 1 FROM (" + q.sql + ") AS " + alias + " WHERE " + cond + ")"
+	}
+	decided, otherwise := "true", "false"
+	decisive := cmp.sql
+	if !isAny {
+		decided, otherwise, decisive = "false", "true", "NOT "+cmp.sql
+	}
+	sql := "(CASE WHEN " + exists(decisive) + " THEN " + decided + " WHEN " + exists(cmp.sql+" IS NULL") +
+		" THEN NULL ELSE " + otherwise + " END)"
+	return expr{sql: sql, typ: pgval.BoolOID, mod: -1, name: "?column?", agg: l.agg}, nil
+}
+
+// rowInSubquery is (a, b) IN (SELECT x, y …) and its NOT IN form, which
+// SQLite's row values evaluate as PostgreSQL does.
+func (t *translator) rowInSubquery(s *scope, row *pg.RowExpr, q query, op string, isAny bool) (expr, error) {
+	if !(isAny && op == "=") && !(!isAny && op == "<>") {
+		return expr{}, pgerr.Unsupported("row comparison " + op + " with a subquery")
+	}
+	if len(row.Args) != len(q.cols) {
+		if len(row.Args) > len(q.cols) {
+			return expr{}, pgerr.New(pgerr.SyntaxError, "subquery has too few columns")
+		}
+		return expr{}, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
+	}
+	parts := make([]string, len(row.Args))
+	agg := false
+	for i, a := range row.Args {
+		e, err := t.expr(s, a)
+		if err != nil {
+			return expr{}, err
+		}
+		if e, err = t.coerce(e, q.cols[i].Type); err != nil {
+			return expr{}, err
+		}
+		parts[i], agg = e.sql, agg || e.agg
+	}
+	kw := " IN "
+	if !isAny {
+		kw = " NOT IN "
+	}
+	return expr{sql: "((" + strings.Join(parts, ", ") + ")" + kw + "(" + q.sql + "))", typ: pgval.BoolOID, mod: -1,
+		name: "?column?", agg: agg}, nil
 }
