@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
@@ -518,7 +519,9 @@ func (t *translator) between(s *scope, a *pg.A_Expr) (expr, error) {
 		name: "?column?", agg: l.agg}, nil
 }
 
-// anyAll handles x op ANY(array) and x op ALL(array) for = and <>.
+// anyAll handles x op ANY(array) and x op ALL(array): membership (= ANY,
+// <> ALL) as IN, other operators and numeric elements (compared as
+// numbers, not as their text) through quantifiedOver.
 func (t *translator) anyAll(s *scope, a *pg.A_Expr, op string) (expr, error) {
 	l, err := t.expr(s, a.Lexpr)
 	if err != nil {
@@ -529,10 +532,11 @@ func (t *translator) anyAll(s *scope, a *pg.A_Expr, op string) (expr, error) {
 		return expr{}, err
 	}
 	isAny := a.Kind == pg.A_Expr_Kind_AEXPR_OP_ANY
-	if !(op == "=" && isAny) && !(op == "<>" && !isAny) {
-		return expr{}, pgerr.Unsupported("operator " + op + " with ANY/ALL")
-	}
+	membership := op == "=" && isAny || op == "<>" && !isAny
 	if r.typ == pgval.Int2VectorOID || r.typ == pgval.OIDVectorOID {
+		if !membership {
+			return expr{}, pgerr.Unsupported("operator " + op + " with ANY/ALL over a vector")
+		}
 		if l, err = t.coerce(l, vectorElem(r.typ)); err != nil {
 			return expr{}, err
 		}
@@ -561,6 +565,12 @@ func (t *translator) anyAll(s *scope, a *pg.A_Expr, op string) (expr, error) {
 	}
 	if r, err = t.coerce(r, ti.Array); err != nil {
 		return expr{}, err
+	}
+	if !membership || elem == pgval.NumericOID {
+		t.aliasSeq++
+		alias := quote("_a" + strconv.Itoa(t.aliasSeq))
+		item := expr{sql: alias + ".value", typ: elem, mod: -1}
+		return t.quantifiedOver(l, item, "json_each(chr2_array_json("+r.sql+", "+oidLit(elem)+")) AS "+alias, op, isAny)
 	}
 	kw := " IN "
 	if !isAny {

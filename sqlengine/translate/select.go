@@ -771,20 +771,26 @@ func (t *translator) inSubquery(s *scope, sl *pg.SubLink, q query) (expr, error)
 	return expr{sql: "(" + l.sql + kw + "(" + q.sql + "))", typ: pgval.BoolOID, mod: -1, name: "?column?", agg: l.agg}, nil
 }
 
-// quantified is x op ANY/ALL (subquery) with SQL's three-valued result:
-// ANY is true if some comparison is true, else NULL if some is NULL, else
-// false; ALL is false if some comparison is false, else NULL if some is
-// NULL, else true (also for an empty subquery).
+// quantified is x op ANY/ALL (subquery); see quantifiedOver.
 func (t *translator) quantified(l expr, q query, op string, isAny bool) (expr, error) {
 	t.aliasSeq++
 	alias := quote("_q" + strconv.Itoa(t.aliasSeq))
 	r := expr{sql: alias + "." + quote(q.cols[0].sqlName), typ: q.cols[0].Type, mod: -1}
+	return t.quantifiedOver(l, r, "("+q.sql+") AS "+alias, op, isAny)
+}
+
+// quantifiedOver is x op ANY/ALL over the rows of source, r being the
+// compared value of a row, with SQL's three-valued result: ANY is true if
+// some comparison is true, else NULL if some is NULL, else false; ALL is
+// false if some comparison is false, else NULL if some is NULL, else true
+// (also when there are no rows).
+func (t *translator) quantifiedOver(l, r expr, source, op string, isAny bool) (expr, error) {
 	cmp, err := t.comparison(op, l, r)
 	if err != nil {
 		return expr{}, err
 	}
 	exists := func(cond string) string {
-		return "EXISTS (SELECT 1 FROM (" + q.sql + ") AS " + alias + " WHERE " + cond + ")"
+		return "EXISTS (SELECT 1 FROM " + source + " WHERE " + cond + ")"
 	}
 	decided, otherwise := "true", "false"
 	decisive := cmp.sql
