@@ -98,6 +98,10 @@ func empty(cols string) string {
 	return "SELECT " + strings.Join(sel, ", ") + " LIMIT 0"
 }
 
+// plpgsqlExtensionOID is pg_extension's one row (PostgreSQL 15 numbers it
+// 13000-something too).
+const plpgsqlExtensionOID = "13565"
+
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func systemViews() []sysView {
@@ -121,7 +125,12 @@ func pgCatalogViews() []sysView {
 		{"pg_catalog", "pg_constraint", 2606, pgConstraintCols, pgConstraintSQL},
 		{"pg_catalog", "pg_description", 2609, "objoid oid, classoid oid, objsubid int4, description text",
 			`SELECT objoid AS objoid, classoid AS classoid, objsubid AS objsubid, description AS description
-			FROM _chr2_descriptions`},
+			FROM _chr2_descriptions UNION ALL SELECT ` + plpgsqlExtensionOID + `, 3079, 0, 'PL/pgSQL procedural language'`},
+		// plpgsql is the extension every PostgreSQL database has (\dx).
+		{"pg_catalog", "pg_extension", 3079, "oid oid, extname name, extowner oid, extnamespace oid, " +
+			"extrelocatable bool, extversion text, extconfig _oid, extcondition _text",
+			`SELECT ` + plpgsqlExtensionOID + ` AS oid, 'plpgsql' AS extname, 10 AS extowner, 11 AS extnamespace,
+			0 AS extrelocatable, '1.0' AS extversion, NULL AS extconfig, NULL AS extcondition`},
 		{"pg_catalog", "pg_sequence", 2224, "seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, " +
 			"seqmax int8, seqmin int8, seqcache int8, seqcycle bool",
 			`SELECT s.oid AS seqrelid, ` + seqTypeSQL + ` AS seqtypid, s.start_value AS seqstart,
@@ -345,8 +354,6 @@ func emptyPgCatalogViews() []sysView {
 		cols string
 	}{
 		{"pg_inherits", 2611, "inhrelid oid, inhparent oid, inhseqno int4, inhdetachpending bool"},
-		{"pg_extension", 3079, "oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, " +
-			"extversion text, extconfig _oid, extcondition _text"},
 		{"pg_trigger", 2620, "oid oid, tgrelid oid, tgparentid oid, tgname name, tgfoid oid, tgtype int2, " +
 			"tgenabled char, tgisinternal bool, tgconstrrelid oid, tgconstrindid oid, tgconstraint oid, " +
 			"tgdeferrable bool, tginitdeferred bool, tgnargs int2, tgattr int2vector, tgargs bytea, " +

@@ -34,6 +34,16 @@ var metaCommands = []struct{ golden, command string }{
 	{"d_archive_old_books", `\d archive.old_books`},
 	{"dtv_b", `\dtv b*`},
 	{"dd_books_pages_check", `\dd books_pages_check`},
+	// \d+ of a view is left out: PostgreSQL prints pg_get_viewdef's
+	// deparsed and re-indented query, chr2sql the text as written.
+	{"du", `\du`},
+	{"dx", `\dx`},
+	{"df", `\df`},
+	{"dT", `\dT`},
+	{"dt_plus_authors", `\dt+ authors`},
+	{"dE", `\dE`},
+	{"dm", `\dm`},
+	{"dy", `\dy`},
 }
 
 // TestPsqlMetaCommands creates testdata/schema.sql through psql on a
