@@ -148,3 +148,11 @@ type SessionLocation interface {
 type ProtocolErrorObserver interface {
 	ProtocolError(err *pgerr.Error)
 }
+
+// StatementObserver may be implemented by a Session that lists the
+// protocol-level named prepared statements (pg_prepared_statements):
+// pgwire reports each named Parse that succeeded and each Close of one.
+type StatementObserver interface {
+	StatementPrepared(name string, st Statement)
+	StatementClosed(name string)
+}

@@ -116,6 +116,9 @@ func (c *conn) handleParse(m *pgproto3.Parse) error {
 		return c.wireError(pgerr.New(pgerr.SyntaxError, "cannot insert multiple commands into a prepared statement"))
 	}
 	c.stmts[m.Name] = ps
+	if obs, ok := c.sess.(StatementObserver); ok && m.Name != "" && ps.st != nil {
+		obs.StatementPrepared(m.Name, ps.st)
+	}
 	c.w.send(&pgproto3.ParseComplete{})
 	return nil
 }
@@ -328,6 +331,11 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 func (c *conn) handleClose(m *pgproto3.Close) error {
 	switch m.ObjectType {
 	case 'S':
+		if _, ok := c.stmts[m.Name]; ok && m.Name != "" {
+			if obs, ok := c.sess.(StatementObserver); ok {
+				obs.StatementClosed(m.Name)
+			}
+		}
 		delete(c.stmts, m.Name)
 	case 'P':
 		if bp := c.portals[m.Name]; bp != nil {
