@@ -51,7 +51,7 @@ var metaCommands = []struct{ golden, command string }{
 // they print against PostgreSQL 15.
 func TestPsqlMetaCommands(t *testing.T) {
 	psql := requireTool(t, "psql")
-	env := libpqEnv("", "")
+	var env []string
 	if *updateFromPG != "" {
 		env = append(os.Environ(), "PSQLRC=/dev/null", "PGTZ=UTC", "LC_ALL=C.UTF-8")
 	} else {

@@ -392,17 +392,3 @@ func (d decimal) checkTypmod(typmod int32) (decimal, error) {
 	}
 	return r, nil
 }
-
-// float returns the value as a float64 (for mixed float arithmetic).
-func (d decimal) float() float64 {
-	switch d.special {
-	case "NaN":
-		return math.NaN()
-	case "Infinity":
-		return math.Inf(1)
-	case "-Infinity":
-		return math.Inf(-1)
-	}
-	f, _ := strconv.ParseFloat(d.String(), 64)
-	return f
-}

@@ -288,7 +288,6 @@ func (g *jsonAgg) Final(*sqlite.FunctionContext) {}
 type jsonObjectAgg struct {
 	keys, vals []string
 	style      int64
-	err        error
 }
 
 func (g *jsonObjectAgg) Step(_ *sqlite.FunctionContext, a []driver.Value) error {

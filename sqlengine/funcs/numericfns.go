@@ -274,10 +274,9 @@ func intCheck(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error)
 // numericSum adds numeric values exactly; the result keeps the largest
 // display scale of its inputs, as PostgreSQL's sum(numeric) does.
 type numericSum struct {
-	sum  decimal
-	n    int64
-	avg  bool
-	fail error
+	sum decimal
+	n   int64
+	avg bool
 }
 
 func (s *numericSum) Step(_ *sqlite.FunctionContext, args []driver.Value) error {

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"modernc.org/sqlite"
 
@@ -500,5 +499,3 @@ func roundFn(truncate bool) scalarFn {
 		return strconv.FormatFloat(r, 'f', n, 64), nil
 	}
 }
-
-func utf8Valid(s string) bool { return utf8.ValidString(s) }

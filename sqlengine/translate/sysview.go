@@ -23,14 +23,15 @@ func (t *translator) systemViewSQL(rel *catalog.Relation) string {
 		catalog.PlaceholderDB, sqltype.QuoteString(t.opts.Database),
 	)
 	sql = r.Replace(sql)
-	if strings.Contains(sql, catalog.PlaceholderSettings) {
-		sql = strings.Replace(sql, catalog.PlaceholderSettings, t.settingsValues(), 1)
-	}
-	if strings.Contains(sql, catalog.PlaceholderPrepared) {
-		sql = strings.Replace(sql, catalog.PlaceholderPrepared, t.preparedValues(), 1)
-	}
-	if strings.Contains(sql, catalog.PlaceholderProcs) {
-		sql = strings.Replace(sql, catalog.PlaceholderProcs, procValues(), 1)
+	// The costlier values are computed only for views that use them.
+	sql = replaceLazily(sql, catalog.PlaceholderSettings, t.settingsValues)
+	sql = replaceLazily(sql, catalog.PlaceholderPrepared, t.preparedValues)
+	return replaceLazily(sql, catalog.PlaceholderProcs, procValues)
+}
+
+func replaceLazily(sql, placeholder string, value func() string) string {
+	if i := strings.Index(sql, placeholder); i >= 0 {
+		return sql[:i] + value() + sql[i+len(placeholder):]
 	}
 	return sql
 }
