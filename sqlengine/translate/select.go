@@ -154,11 +154,9 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 		return query{}, err
 	}
 	s.aggAllowed = false
+	distinctOn := len(sel.DistinctClause) > 0 && sel.DistinctClause[0].GetNode() != nil
 	b.WriteString("SELECT ")
-	if len(sel.DistinctClause) > 0 {
-		if sel.DistinctClause[0] != nil && sel.DistinctClause[0].Node != nil {
-			return query{}, pgerr.Unsupported("SELECT DISTINCT ON")
-		}
+	if len(sel.DistinctClause) > 0 && !distinctOn {
 		b.WriteString("DISTINCT ")
 	}
 	for i, c := range cols {
@@ -167,6 +165,7 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 		}
 		b.WriteString(c.expr.sql + " AS " + quote(c.sqlName))
 	}
+	colsEnd := b.Len() // where DISTINCT ON adds its hidden columns
 	if from != "" {
 		b.WriteString(" FROM " + from)
 	}
@@ -179,6 +178,9 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 	}
 	if err := t.groupHaving(&b, s, sel, cols); err != nil {
 		return query{}, err
+	}
+	if distinctOn {
+		return t.distinctOn(b.String(), colsEnd, s, sel, cols)
 	}
 	if err := t.orderLimit(&b, s, sel, cols); err != nil {
 		return query{}, err
@@ -212,51 +214,79 @@ func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStm
 
 // orderLimit appends ORDER BY, LIMIT and OFFSET.
 func (t *translator) orderLimit(b *strings.Builder, s *scope, sel *pg.SelectStmt, cols []outCol) error {
-	if len(sel.SortClause) > 0 {
-		items := make([]string, 0, len(sel.SortClause))
-		s.aggAllowed = true
-		for _, n := range sel.SortClause {
-			sb := n.GetSortBy()
-			e, err := t.sortKey(s, sb.Node, cols)
-			if err != nil {
-				s.aggAllowed = false
-				return err
-			}
-			if len(sel.DistinctClause) > 0 && !slices.ContainsFunc(cols, func(c outCol) bool { return c.expr.sql == e.sql }) {
-				s.aggAllowed = false
-				return pgerr.New(pgerr.InvalidColumnReference,
-					"for SELECT DISTINCT, ORDER BY expressions must appear in select list").WithPosition(sortLocation(sb) + 1)
-			}
-			items = append(items, numericSortKey(e)+sortSuffix(sb))
-		}
-		s.aggAllowed = false
-		b.WriteString(" ORDER BY " + strings.Join(items, ", "))
+	items, err := t.orderItems(s, sel, cols)
+	if err != nil {
+		return err
 	}
+	if len(items) > 0 {
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = numericSortKey(it.e) + it.suffix
+		}
+		b.WriteString(" ORDER BY " + strings.Join(parts, ", "))
+	}
+	limit, err := t.limitClause(s, sel)
+	b.WriteString(limit)
+	return err
+}
+
+// sortItem is one translated ORDER BY item.
+type sortItem struct {
+	e      expr
+	suffix string // ASC/DESC NULLS FIRST/LAST
+	loc    int32
+}
+
+// orderItems translates ORDER BY; with plain DISTINCT every item must be
+// an output column (42P10).
+func (t *translator) orderItems(s *scope, sel *pg.SelectStmt, cols []outCol) ([]sortItem, error) {
+	items := make([]sortItem, 0, len(sel.SortClause))
+	s.aggAllowed = true
+	defer func() { s.aggAllowed = false }()
+	plainDistinct := len(sel.DistinctClause) > 0 && sel.DistinctClause[0].GetNode() == nil
+	for _, n := range sel.SortClause {
+		sb := n.GetSortBy()
+		e, err := t.sortKey(s, sb.Node, cols)
+		if err != nil {
+			return nil, err
+		}
+		if plainDistinct && !slices.ContainsFunc(cols, func(c outCol) bool { return c.expr.sql == e.sql }) {
+			return nil, pgerr.New(pgerr.InvalidColumnReference,
+				"for SELECT DISTINCT, ORDER BY expressions must appear in select list").WithPosition(sortLocation(sb) + 1)
+		}
+		items = append(items, sortItem{e: e, suffix: sortSuffix(sb), loc: sortLocation(sb)})
+	}
+	return items, nil
+}
+
+// limitClause renders LIMIT and OFFSET ("" if neither).
+func (t *translator) limitClause(s *scope, sel *pg.SelectStmt) (string, error) {
 	limit, offset := "", ""
 	if sel.LimitCount != nil {
 		e, err := t.limitExpr(s, sel.LimitCount)
 		if err != nil {
-			return err
+			return "", err
 		}
 		limit = e
 	}
 	if sel.LimitOffset != nil {
 		e, err := t.limitExpr(s, sel.LimitOffset)
 		if err != nil {
-			return err
+			return "", err
 		}
 		offset = e
 	}
-	if limit != "" || offset != "" {
-		if limit == "" {
-			limit = "-1"
-		}
-		b.WriteString(" LIMIT " + limit)
-		if offset != "" {
-			b.WriteString(" OFFSET " + offset)
-		}
+	if limit == "" && offset == "" {
+		return "", nil
 	}
-	return nil
+	if limit == "" {
+		limit = "-1"
+	}
+	out := " LIMIT " + limit
+	if offset != "" {
+		out += " OFFSET " + offset
+	}
+	return out, nil
 }
 
 func (t *translator) limitExpr(s *scope, n *pg.Node) (string, error) {
