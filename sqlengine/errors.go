@@ -51,7 +51,7 @@ func mapError(err error, cat *catalog.Catalog) error {
 	msg := err.Error()
 	if e, ok := funcs.DecodeError(msg); ok {
 		e.Message = trimResultCode(e.Message)
-		return e
+		return rowViolation(e, cat) // rowviolation.go
 	}
 	var se *sqlite.Error
 	code := 0

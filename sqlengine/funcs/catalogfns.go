@@ -2,6 +2,8 @@ package funcs
 
 import (
 	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -23,6 +25,7 @@ func catalogFunctions() map[string]fnDef {
 		"chr2_format_type":      {2, formatType},
 		"chr2_unique_violation": {-1, uniqueViolation},
 		"chr2_index_column":     {2, indexColumn},
+		"chr2_row_violation":    {-1, rowViolation},
 	}
 }
 
@@ -301,4 +304,38 @@ func indexKeys(def string) []string {
 		}
 	}
 	return nil
+}
+
+// RowViolationMarker starts the DETAIL of an error chr2_row_violation
+// raises: "<marker><kind>:<relation OID>:<attnum or constraint OID>:<JSON
+// array of the row's storage values, blobs as {"x": hex}>". The engine
+// replaces it with PostgreSQL's message and "Failing row contains (…)"
+// from its catalog (RowViolation).
+const RowViolationMarker = "\x02row:" // no NUL: SQLite error texts are C strings
+
+// rowViolation raises the NOT NULL (kind 'n') or CHECK (kind 'c')
+// violation of a row: (kind, relation OID, attnum or constraint OID,
+// values…).
+func rowViolation(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if len(a) < 3 {
+		return nil, Error(pgerr.InternalError, "chr2_row_violation: too few arguments")
+	}
+	kind := fmt.Sprint(a[0])
+	values := make([]any, 0, len(a)-3)
+	for _, v := range a[3:] {
+		if b, ok := v.([]byte); ok {
+			v = map[string]string{"x": hex.EncodeToString(b)}
+		}
+		values = append(values, v)
+	}
+	row, err := json.Marshal(values)
+	if err != nil {
+		return nil, Error(pgerr.InternalError, "chr2_row_violation: %v", err)
+	}
+	code, msg := pgerr.CheckViolation, "new row violates check constraint"
+	if kind == "n" {
+		code, msg = pgerr.NotNullViolation, "null value violates not-null constraint"
+	}
+	pe := pgerr.New(code, "%s", msg).WithDetail("%s%s:%d:%d:%s", RowViolationMarker, kind, asInt(a[1]), asInt(a[2]), row)
+	return nil, FromPG(pe)
 }

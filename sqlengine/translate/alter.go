@@ -232,11 +232,11 @@ func (t *translator) alterAddColumn(st *alterState, cmd *pg.AlterTableCmd) error
 	if constant {
 		spec += " DEFAULT " + col.DefaultSQL
 	}
-	if col.NotNull {
-		spec += " NOT NULL"
-	}
 	for _, chk := range def.checks {
 		spec += " " + chk
+	}
+	if col.NotNull {
+		spec += " " + notNullCheck(td, col)
 	}
 	st.native = append(st.native, "ALTER TABLE "+quote(td.rel.SQLiteName)+" ADD COLUMN "+spec)
 	st.native = append(st.native, indexes...)
@@ -317,6 +317,16 @@ func (t *translator) alterDropColumn(st *alterState, cmd *pg.AlterTableCmd) erro
 	}
 	td.indexes = keepIdx
 	st.removeColumn(col)
+	for _, cd := range td.cols {
+		if cd.col.NotNull {
+			st.rebuild = true // its NOT NULL check lists every column (notNullCheck)
+		}
+	}
+	for _, con := range td.cons {
+		if con.Type == catalog.ConCheck {
+			st.rebuild = true // so does every CHECK (rowViolation)
+		}
+	}
 	st.native = append(st.native, "ALTER TABLE "+quote(td.rel.SQLiteName)+" DROP COLUMN "+quote(col.Name))
 	return nil
 }

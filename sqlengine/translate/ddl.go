@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -643,18 +644,21 @@ func (t *translator) sqliteCreateTable(td *tableDef) string {
 // follow the name.
 func (t *translator) sqliteCreateTableNamed(td *tableDef, name string) string {
 	parts := make([]string, 0, len(td.cols)+len(td.cons))
+	var notNull []string
 	for _, cd := range td.cols {
 		c := cd.col
 		p := quote(c.Name) + " " + sqlType(c.Type)
-		if c.NotNull {
-			p += " NOT NULL"
-		}
 		for _, chk := range cd.checks {
 			p += " " + chk
 		}
 		parts = append(parts, p)
+		if c.NotNull {
+			notNull = append(notNull, notNullCheck(td, c))
+		}
 	}
-	for _, con := range td.cons {
+	// NOT NULL before CHECK, CHECKs by name: PostgreSQL's order.
+	parts = append(parts, notNull...)
+	for _, con := range sortedByName(td.cons) {
 		cols := make([]string, 0, len(con.Columns))
 		for _, n := range con.Columns {
 			cols = append(cols, quote(td.column(n).Name))
@@ -669,10 +673,42 @@ func (t *translator) sqliteCreateTableNamed(td *tableDef, name string) string {
 			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" FOREIGN KEY ("+strings.Join(cols, ", ")+") "+
 				t.fkClause(td, con, name))
 		case catalog.ConCheck:
-			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" CHECK ("+td.checks[con.OID]+")")
+			parts = append(parts, "CONSTRAINT "+quote(con.Name)+" CHECK (("+td.checks[con.OID]+") IS NOT FALSE OR "+
+				rowViolation(td, 'c', con.OID)+")")
 		}
 	}
 	return "CREATE TABLE " + quote(name) + " (" + strings.Join(parts, ", ") + ") STRICT"
+}
+
+// Constraint checks that fail with PostgreSQL's message and its DETAIL
+// "Failing row contains (…)": NOT NULL and CHECK are SQLite CHECK
+// constraints that, when violated, call chr2_row_violation with the row's
+// values. The call names the relation, constraint and column by OID and
+// attnum, which renames do not change; the engine words the error from its
+// catalog. Only tables created or rebuilt since carry this form; older ones
+// keep SQLite's NOT NULL and CHECK and report without the row.
+
+// notNullCheck is the table CHECK that enforces column c's NOT NULL.
+func notNullCheck(td *tableDef, c *catalog.Column) string {
+	return "CHECK (" + quote(c.Name) + " IS NOT NULL OR " + rowViolation(td, 'n', uint32(c.Num)) + ")"
+}
+
+// rowViolation calls chr2_row_violation(kind, relation, id, values…):
+// kind 'n' with the column's attnum, 'c' with the constraint's OID.
+func rowViolation(td *tableDef, kind byte, id uint32) string {
+	args := []string{"'" + string(kind) + "'", oidStr(td.rel.OID), oidStr(id)}
+	for _, cd := range td.cols {
+		args = append(args, quote(cd.col.Name))
+	}
+	return "chr2_row_violation(" + strings.Join(args, ", ") + ")"
+}
+
+// sortedByName orders constraints by name (CHECKs are tested in that
+// order); the sort is stable for equal names.
+func sortedByName(cons []*catalog.Constraint) []*catalog.Constraint {
+	out := append([]*catalog.Constraint(nil), cons...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // sqlType is the STRICT column type for a PostgreSQL type; numeric columns
