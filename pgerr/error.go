@@ -25,7 +25,8 @@ type Error struct {
 	Message        string
 	Detail         string
 	Hint           string
-	Position       int32 // 1-based character offset into the statement, 0 when unknown
+	Where          string // context, e.g. "COPY t, line 2"; psql prints it as CONTEXT
+	Position       int32  // 1-based character offset into the statement, 0 when unknown
 	SchemaName     string
 	TableName      string
 	ColumnName     string
@@ -66,6 +67,12 @@ func (e *Error) WithDetail(format string, args ...any) *Error {
 // WithHint returns e with Hint set; it mutates and returns e for chaining.
 func (e *Error) WithHint(format string, args ...any) *Error {
 	e.Hint = fmt.Sprintf(format, args...)
+	return e
+}
+
+// WithWhere returns e with the context (Where) field set.
+func (e *Error) WithWhere(format string, args ...any) *Error {
+	e.Where = fmt.Sprintf(format, args...)
 	return e
 }
 

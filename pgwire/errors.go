@@ -63,6 +63,7 @@ func errorFields(pe *pgerr.Error) pgproto3.ErrorResponse {
 		Message:             pe.Message,
 		Detail:              pe.Detail,
 		Hint:                pe.Hint,
+		Where:               pe.Where,
 		Position:            pe.Position,
 		SchemaName:          pe.SchemaName,
 		TableName:           pe.TableName,

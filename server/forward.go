@@ -156,6 +156,6 @@ func fromPgError(pe *pgconn.PgError) *pgerr.Error {
 		sev = pgerr.SeverityError // the client's own connection stays up
 	}
 	return &pgerr.Error{Severity: strings.ToUpper(sev), Code: pgerr.Code(pe.Code), Message: pe.Message, Detail: pe.Detail,
-		Hint: pe.Hint, Position: pe.Position, SchemaName: pe.SchemaName, TableName: pe.TableName,
+		Hint: pe.Hint, Where: pe.Where, Position: pe.Position, SchemaName: pe.SchemaName, TableName: pe.TableName,
 		ColumnName: pe.ColumnName, DataTypeName: pe.DataTypeName, ConstraintName: pe.ConstraintName}
 }

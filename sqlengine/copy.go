@@ -89,16 +89,21 @@ func copyInsertSQL(op *translate.CopyOp) string {
 
 // copyBatch accumulates rows as JSON.
 type copyBatch struct {
-	buf  []byte
-	rows int
+	buf    []byte
+	rows   int
+	starts []int // offset in buf of each row's JSON array
+	lines  []int // line number of each row, for error context
 }
 
-func (b *copyBatch) add(row []any) error {
+func (b *copyBatch) add(row []any, line int) error {
 	if b.rows == 0 {
 		b.buf = append(b.buf[:0], '[')
+		b.starts, b.lines = b.starts[:0], b.lines[:0]
 	} else {
 		b.buf = append(b.buf, ',')
 	}
+	b.starts = append(b.starts, len(b.buf))
+	b.lines = append(b.lines, line)
 	b.buf = append(b.buf, '[')
 	for i, v := range row {
 		if i > 0 {
@@ -115,6 +120,15 @@ func (b *copyBatch) add(row []any) error {
 }
 
 func (b *copyBatch) json() string { return string(append(b.buf, ']')) }
+
+// rowJSON is a one-row batch holding row i.
+func (b *copyBatch) rowJSON(i int) string {
+	end := len(b.buf)
+	if i+1 < b.rows {
+		end = b.starts[i+1] - 1 // before the separating comma
+	}
+	return "[" + string(b.buf[b.starts[i]:end]) + "]"
+}
 
 // appendJSONStorage encodes one storage value for json_extract.
 func appendJSONStorage(dst []byte, v any) ([]byte, error) {
@@ -186,6 +200,7 @@ type copySource struct {
 	s      *session
 	op     *translate.CopyOp
 	row    []any
+	line   int // line (text) or row (binary) number of the last row returned
 }
 
 func (s *session) newCopySource(op *translate.CopyOp, r io.Reader) *copySource {
@@ -198,13 +213,30 @@ func (s *session) newCopySource(op *translate.CopyOp, r io.Reader) *copySource {
 		src.binary = newBinaryCopyReader(r, types)
 	} else {
 		src.text = newCopyReader(r, copyFormatOf(op), len(op.Columns))
+		for _, c := range op.Columns {
+			src.text.names = append(src.text.names, c.Name)
+		}
 	}
 	return src
 }
 
 // next returns the next row (reused between calls); errCopyEnd at the end.
+// Errors carry PostgreSQL's context "COPY t, line N".
 func (src *copySource) next() ([]any, error) {
+	row, err := src.read()
+	if err != nil && !errors.Is(err, errCopyEnd) {
+		pe := pgerr.From(err)
+		if pe.Where == "" {
+			pe.WithWhere("COPY %s, line %d", src.op.TableName, src.line)
+		}
+		return nil, pe
+	}
+	return row, err
+}
+
+func (src *copySource) read() ([]any, error) {
 	if src.binary != nil {
+		src.line++
 		vals, err := src.binary.next()
 		if err != nil {
 			return nil, err
@@ -212,21 +244,19 @@ func (src *copySource) next() ([]any, error) {
 		for i, v := range vals {
 			sv, err := sqltype.ToStorage(src.op.Columns[i].Type, v)
 			if err != nil {
-				return nil, pgerr.From(err)
+				return nil, err
 			}
 			src.row[i] = sv
 		}
 		return src.row, nil
 	}
 	fields, err := src.text.next()
+	src.line = src.text.line
 	if err != nil {
-		if errors.Is(err, errCopyEnd) {
-			return nil, err
-		}
-		return nil, pgerr.From(err)
+		return nil, err
 	}
 	for i, f := range fields {
-		if src.row[i], err = src.s.copyValue(src.op, i, f, src.text.line); err != nil {
+		if src.row[i], err = src.s.copyValue(src.op, i, f, src.line); err != nil {
 			return nil, err
 		}
 	}
@@ -242,29 +272,8 @@ func (s *session) isLeader() bool {
 func (s *session) copyRows(ctx context.Context, plan *translate.Plan, r io.Reader) (int64, error) {
 	op := plan.Copy
 	src := s.newCopySource(op, r)
-	sql := copyInsertSQL(op)
 	var batch copyBatch
 	var total int64
-	flush := func() error {
-		if batch.rows == 0 {
-			return nil
-		}
-		rec := stmtRecord{Seqs: plan.Sequences, Steps: []stepRecord{{Flags: stepCount, SQL: sql, Args: []any{batch.json()}}}}
-		if plan.Effects {
-			rec.Flags |= flagEffects
-		}
-		tx, err := s.writeTxn(ctx)
-		if err != nil {
-			return clientError(err)
-		}
-		res, err := tx.Exec(ctx, rec, true, nil)
-		if err != nil {
-			return mapError(err, s.catalog())
-		}
-		total += res.affected
-		batch.rows = 0
-		return nil
-	}
 	for {
 		row, err := src.next()
 		if errors.Is(err, errCopyEnd) {
@@ -273,16 +282,60 @@ func (s *session) copyRows(ctx context.Context, plan *translate.Plan, r io.Reade
 		if err != nil {
 			return 0, err
 		}
-		if err := batch.add(row); err != nil {
+		if err := batch.add(row, src.line); err != nil {
 			return 0, err
 		}
 		if batch.rows >= copyBatchRows || len(batch.buf) >= copyBatchBytes {
-			if err := flush(); err != nil {
+			n, err := s.copyFlush(ctx, plan, &batch)
+			if err != nil {
 				return 0, err
+			}
+			total += n
+		}
+	}
+	n, err := s.copyFlush(ctx, plan, &batch)
+	return total + n, err
+}
+
+// copyFlush inserts a batch as one recorded statement. When it fails, the
+// rows are retried one by one (unrecorded: the COPY fails either way, and
+// its transaction with it) to name the failing line as PostgreSQL does.
+func (s *session) copyFlush(ctx context.Context, plan *translate.Plan, batch *copyBatch) (int64, error) {
+	if batch.rows == 0 {
+		return 0, nil
+	}
+	defer func() { batch.rows = 0 }()
+	op := plan.Copy
+	sql := copyInsertSQL(op)
+	rec := stmtRecord{Seqs: plan.Sequences, Steps: []stepRecord{{Flags: stepCount, SQL: sql, Args: []any{batch.json()}}}}
+	if plan.Effects {
+		rec.Flags |= flagEffects
+	}
+	tx, err := s.writeTxn(ctx)
+	if err != nil {
+		return 0, clientError(err)
+	}
+	res, err := tx.Exec(ctx, rec, true, nil)
+	if err == nil {
+		return res.affected, nil
+	}
+	line := 0
+	if batch.rows == 1 {
+		line = batch.lines[0]
+	} else {
+		for i := 0; i < batch.rows; i++ {
+			one := stmtRecord{Seqs: plan.Sequences, Steps: []stepRecord{{Flags: stepCount, SQL: sql, Args: []any{batch.rowJSON(i)}}}}
+			if _, rowErr := tx.Exec(ctx, one, false, nil); rowErr != nil {
+				err, line = rowErr, batch.lines[i]
+				break
 			}
 		}
 	}
-	return total, flush()
+	pe := pgerr.From(mapError(err, s.catalog()))
+	if line > 0 && pe.Where == "" {
+		pe.WithWhere("COPY %s, line %d", op.TableName, line)
+	}
+	return 0, pe
 }
 
 // copyValue converts one field to the storage form of its column.
@@ -298,7 +351,7 @@ func (s *session) copyValue(op *translate.CopyOp, i int, f *string, line int) (a
 	if err != nil {
 		pe := pgerr.From(err)
 		return nil, pgerr.New(pe.Code, "%s", pe.Message).
-			WithDetail("COPY %s, line %d, column %s: %q", op.TableName, line, col.Name, truncateForMessage(*f))
+			WithWhere("COPY %s, line %d, column %s: \"%s\"", op.TableName, line, col.Name, truncateForMessage(*f))
 	}
 	return v, nil
 }

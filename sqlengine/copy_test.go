@@ -99,23 +99,34 @@ func TestCopyFromErrorsLeaveNothing(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, v varchar(3))`)
-	cases := map[string]pgerr.Code{
-		"1\tabc\n2\tx\ty\n":      pgerr.BadCopyFileFormat,         // extra column
-		"1\n":                    pgerr.BadCopyFileFormat,         // missing column
-		"1\tabc\nx\tb\n":         pgerr.InvalidTextRepresentation, // not an integer
-		"1\tabc\n1\tdup\n":       pgerr.UniqueViolation,
-		"1\ttoolong\n":           pgerr.StringDataRightTruncation,
-		"1\t\xff\xfe\n":          pgerr.CharacterNotInRepertoire,
-		"1\ta\n2\tb\n3\tc\n2\tz": pgerr.UniqueViolation,
-		"\\N\tnul\n":             pgerr.NotNullViolation, // SQLite would number the row
+	// where is PostgreSQL's CONTEXT for the same data, or its prefix where
+	// PostgreSQL goes on to quote the line or column (not-null, too long,
+	// missing data).
+	cases := []struct {
+		data  string
+		code  pgerr.Code
+		where string
+	}{
+		{"1\tabc\n2\tx\ty\n", pgerr.BadCopyFileFormat, "COPY t, line 2"},
+		{"1\n", pgerr.BadCopyFileFormat, "COPY t, line 1"},
+		{"1\tabc\nx\tb\n", pgerr.InvalidTextRepresentation, `COPY t, line 2, column id: "x"`},
+		{"1\tabc\n1\tdup\n", pgerr.UniqueViolation, "COPY t, line 2"},
+		{"1\ttoolong\n", pgerr.StringDataRightTruncation, "COPY t, line 1"},
+		{"1\t\xff\xfe\n", pgerr.CharacterNotInRepertoire, "COPY t, line 1"},
+		{"1\ta\n2\tb\n3\tc\n2\tz", pgerr.UniqueViolation, "COPY t, line 4"},
+		{"\\N\tnul\n", pgerr.NotNullViolation, "COPY t, line 1"}, // SQLite would number the row
 	}
-	for data, want := range cases {
-		_, _, err := runCopy(t, s, `COPY t FROM STDIN`, data)
-		if got := pgerr.CodeOf(err); got != want {
-			t.Errorf("COPY of %q: %v (%s), want %s", data, err, got, want)
+	for _, tc := range cases {
+		_, _, err := runCopy(t, s, `COPY t FROM STDIN`, tc.data)
+		if got := pgerr.CodeOf(err); got != tc.code {
+			t.Errorf("COPY of %q: %v (%s), want %s", tc.data, err, got, tc.code)
+			continue
 		}
-		if want == pgerr.UniqueViolation && pgerr.From(err).Detail == "" {
-			t.Errorf("COPY of %q: unique violation without the key: %v", data, err)
+		if got := pgerr.From(err).Where; !strings.HasPrefix(got, tc.where) {
+			t.Errorf("COPY of %q: context %q, want %q", tc.data, got, tc.where)
+		}
+		if tc.code == pgerr.UniqueViolation && pgerr.From(err).Detail == "" {
+			t.Errorf("COPY of %q: unique violation without the key: %v", tc.data, err)
 		}
 	}
 	if _, _, err := runCopy(t, s, `COPY t (v) FROM STDIN`, "a\n"); pgerr.CodeOf(err) != pgerr.NotNullViolation {

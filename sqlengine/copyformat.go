@@ -37,7 +37,8 @@ type copyReader struct {
 	f     copyFormat
 	r     *bufio.Reader
 	ncols int
-	line  int // 1-based number of the last line read
+	names []string // column names for messages; may be nil
+	line  int      // 1-based number of the last line read
 	done  bool
 }
 
@@ -83,9 +84,12 @@ func (cr *copyReader) next() ([]*string, error) {
 
 func (cr *copyReader) fieldCountError(n int) error {
 	if n > cr.ncols {
-		return pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column (line %d)", cr.line)
+		return pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column")
 	}
-	return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %d (line %d)", n+1, cr.line)
+	if n < len(cr.names) {
+		return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %q", cr.names[n])
+	}
+	return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %d", n+1)
 }
 
 // readRecord reads one record: a line, or for CSV as many lines as a quoted

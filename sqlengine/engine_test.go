@@ -88,7 +88,7 @@ func TestExplicitTransactions(t *testing.T) {
 	if s.TxStatus() != 'T' {
 		t.Fatalf("status %c", s.TxStatus())
 	}
-	if code := fails(t, s, `INSERT INTO t (id, v) VALUES (1, 'dup')`); code != pgerr.UniqueViolation {
+	if code := fails(t, s, `INSERT INTO t (id, v) VALUES (currval('t_id_seq'), 'dup')`); code != pgerr.UniqueViolation {
 		t.Fatalf("code %s", code)
 	}
 	if s.TxStatus() != 'E' {

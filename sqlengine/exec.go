@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -140,17 +141,7 @@ func (c *sqliteConn) flushSequences(ctx context.Context) error {
 	if len(dirty) == 0 {
 		return nil
 	}
-	// Deterministic order: the write-back is part of replicated state.
-	oids := make([]uint32, 0, len(dirty))
-	for oid := range dirty {
-		oids = append(oids, oid)
-	}
-	for i := 1; i < len(oids); i++ {
-		for j := i; j > 0 && oids[j] < oids[j-1]; j-- {
-			oids[j], oids[j-1] = oids[j-1], oids[j]
-		}
-	}
-	for _, oid := range oids {
+	for _, oid := range sortedOIDs(dirty) {
 		r := dirty[oid]
 		called := int64(0)
 		if r.Called {
@@ -162,4 +153,15 @@ func (c *sqliteConn) flushSequences(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sortedOIDs orders sequence write-backs deterministically: they are part
+// of replicated state.
+func sortedOIDs(m map[uint32]funcs.SequenceRow) []uint32 {
+	oids := make([]uint32, 0, len(m))
+	for oid := range m {
+		oids = append(oids, oid)
+	}
+	slices.Sort(oids)
+	return oids
 }

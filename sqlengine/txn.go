@@ -10,6 +10,7 @@ import (
 	"github.com/chr2sql/chr2sql/entry"
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/sqlengine/catalog"
+	"github.com/chr2sql/chr2sql/sqlengine/funcs"
 )
 
 var errIdle = errors.New("sqlengine: write transaction idle too long")
@@ -37,6 +38,10 @@ type Txn struct {
 	cat         *catalog.Catalog // the transaction's own catalog after DDL
 	schema      bool             // the transaction changed the schema
 	effects     bool             // the transaction inserted effects
+	// seqs is the latest state of each sequence the transaction advanced.
+	// Like PostgreSQL's, sequence advances survive a rollback: values
+	// handed out are never handed out again.
+	seqs map[uint32]funcs.SequenceRow
 }
 
 // Term is the leader term the transaction executes in (its fencing token).
@@ -102,6 +107,7 @@ func (tx *Txn) Exec(ctx context.Context, rec stmtRecord, record bool, collect fu
 	}
 	w.conn.env.BeginStatement(ordinal)
 	res, err := w.conn.runSteps(ctx, &rec, collect)
+	tx.noteSequences(w.conn.env.DirtySequences())
 	if err != nil {
 		return res, err
 	}
@@ -255,4 +261,56 @@ func (tx *Txn) Aborted() error {
 	tx.w.mu.Lock()
 	defer tx.w.mu.Unlock()
 	return tx.aborted
+}
+
+func (tx *Txn) noteSequences(dirty map[uint32]funcs.SequenceRow) {
+	if len(dirty) == 0 {
+		return
+	}
+	if tx.seqs == nil {
+		tx.seqs = make(map[uint32]funcs.SequenceRow, len(dirty))
+	}
+	for oid, r := range dirty {
+		tx.seqs[oid] = r
+	}
+}
+
+// keepSequencesLocked runs after tx was rolled back: it commits the
+// sequence advances tx made as a transaction of their own, before any other
+// transaction is admitted, so no value tx handed out is handed out again.
+// Nobody waits for the entry; if it is lost, so are the advances, which
+// only reopens the window PostgreSQL also has after a crash.
+func (w *Writer) keepSequencesLocked(tx *Txn) {
+	if len(tx.seqs) == 0 || w.epoch == nil || w.epoch.failed || !w.leader || w.halted != nil || w.closed {
+		return
+	}
+	keep := &Txn{w: w, internal: true}
+	if err := w.startTxLocked(keep); err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: cannot start a transaction: %w", err))
+		return
+	}
+	rec := stmtRecord{}
+	for _, oid := range sortedOIDs(tx.seqs) {
+		r := tx.seqs[oid]
+		called := int64(0)
+		if r.Called {
+			called = 1
+		}
+		rec.Steps = append(rec.Steps, stepRecord{SQL: "UPDATE _chr2_sequences SET last_value = ?1, is_called = ?2 WHERE oid = ?3",
+			Args: []any{r.Last, called, int64(oid)}})
+	}
+	w.conn.env.BeginStatement(0)
+	res, err := w.conn.runSteps(context.Background(), &rec, nil)
+	if err == nil {
+		err = w.conn.execScript(context.Background(), `RELEASE "chr2_tx"`)
+	}
+	if err != nil {
+		w.haltLocked(fmt.Errorf("sqlengine: keep sequence advances: %w", err))
+		return
+	}
+	rec.Digest = res.digest
+	keep.rec.Stmts = append(keep.rec.Stmts, rec)
+	keep.stopIdle()
+	w.active = nil
+	keep.pendingLocked()
 }

@@ -439,7 +439,9 @@ func (w *Writer) abortActiveLocked(cause error) {
 	if w.epoch != nil && !w.epoch.failed {
 		if err := w.conn.execScript(context.Background(), `ROLLBACK TO "chr2_tx"`, `RELEASE "chr2_tx"`); err != nil {
 			w.haltLocked(fmt.Errorf("sqlengine: cannot roll back a transaction: %w", err))
+			return
 		}
+		w.keepSequencesLocked(tx)
 	}
 }
 
