@@ -104,6 +104,11 @@ type group struct {
 func newGroup(t *testing.T, seed uint64) *group {
 	g := &group{t: t, net: memnet.New(memnet.Options{Seed: seed, Mode: memnet.RealTime}), dirs: map[uint64]string{},
 		fs: map[uint64]*faultfs.FS{}, sms: map[uint64]*listSM{}, nodes: map[uint64]*Node{}}
+	for id := uint64(1); id <= 3; id++ {
+		g.dirs[id] = t.TempDir()
+	}
+	// Registered after the TempDirs so it runs before their removal
+	// (cleanups run last-in first-out): nodes stop writing first.
 	t.Cleanup(func() {
 		for _, n := range g.nodes {
 			n.Stop()
@@ -111,7 +116,6 @@ func newGroup(t *testing.T, seed uint64) *group {
 		g.net.Close()
 	})
 	for id := uint64(1); id <= 3; id++ {
-		g.dirs[id] = t.TempDir()
 		g.fs[id] = faultfs.New(int64(seed + id))
 		g.sms[id] = &listSM{}
 		g.start(id)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chr2sql/chr2sql/internal/testnet"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -62,12 +63,11 @@ func runMain(m *testing.M) int {
 // freeAddr returns a loopback address whose port was free a moment ago.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testnet.LoopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // node is one single-node chr2sql process owned by a test.

@@ -3,26 +3,24 @@ package clienttest
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/chr2sql/chr2sql/internal/testnet"
+	"github.com/chr2sql/chr2sql/server"
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-
-	"github.com/chr2sql/chr2sql/server"
 )
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testnet.LoopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // cluster is size nodes in this process.
