@@ -60,7 +60,11 @@ for i in 1 2 3; do
 		--http-addr 127.0.0.1:$((P+30+i)) --peers $peers --log-level warn >$work/c$i.log 2>&1 &
 done
 for i in 1 2 3; do wait_ready $((P+30+i)); done
-leader=$(for i in 1 2 3; do curl -s http://127.0.0.1:$((P+30+i))/status | grep -q '"role": "leader"' && echo $i; done | head -1)
+leader=""
+for i in 1 2 3; do
+	if curl -s http://127.0.0.1:$((P+30+i))/status | grep '"role": *"leader"' >/dev/null; then leader=$i; break; fi
+done
+[ -n "$leader" ] || { echo "no leader among the three nodes" >&2; exit 1; }
 for w in $WORKLOADS; do for c in $CLIENTS; do
 	measure chr2-3 "postgres://postgres@127.0.0.1:$((P+10+leader))/postgres" $w $c
 done; done

@@ -112,10 +112,16 @@ func (n *Node) campaignIfAlone() {
 
 func (n *Node) propose(p proposal) {
 	if p.cc != nil {
-		p.errc <- n.rn.ProposeConfChange(*p.cc)
+		p.res <- proposeResult{err: n.rn.ProposeConfChange(*p.cc)}
 		return
 	}
-	p.errc <- n.rn.Propose(p.data)
+	for i, data := range p.batch {
+		if err := n.rn.Propose(data); err != nil {
+			p.res <- proposeResult{appended: i, err: err}
+			return
+		}
+	}
+	p.res <- proposeResult{appended: len(p.batch)}
 }
 
 func (n *Node) drainProposals() {

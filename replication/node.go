@@ -113,9 +113,16 @@ type Status struct {
 }
 
 type proposal struct {
-	data []byte
-	cc   *raftpb.ConfChange
-	errc chan error
+	batch [][]byte
+	cc    *raftpb.ConfChange
+	res   chan proposeResult // buffered: the raft loop never blocks on it
+}
+
+// proposeResult is the raft loop's answer: how many batch entries raft
+// accepted, and why it refused the next one.
+type proposeResult struct {
+	appended int
+	err      error
 }
 
 type readRequest struct {
@@ -337,12 +344,21 @@ func (n *Node) Status() Status {
 
 // Propose appends data to the log if this node is the leader.
 func (n *Node) Propose(ctx context.Context, data []byte) error {
-	return n.submit(ctx, proposal{data: data, errc: make(chan error, 1)})
+	_, err := n.ProposeBatch(ctx, [][]byte{data})
+	return err
+}
+
+// ProposeBatch appends the entries of batch in order, in one step of the
+// raft loop, so they share one WAL fsync and one round of messages. It
+// returns how many were accepted: on an error, those after them were not.
+func (n *Node) ProposeBatch(ctx context.Context, batch [][]byte) (int, error) {
+	r := n.submit(ctx, proposal{batch: batch, res: make(chan proposeResult, 1)})
+	return r.appended, r.err
 }
 
 // ProposeConfChange proposes a membership change (leader only).
 func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChange) error {
-	return n.submit(ctx, proposal{cc: &cc, errc: make(chan error, 1)})
+	return n.submit(ctx, proposal{cc: &cc, res: make(chan proposeResult, 1)}).err
 }
 
 // ChangeMembership proposes adding (addr != "") or removing a voter and
@@ -377,27 +393,27 @@ func (n *Node) ChangeMembership(ctx context.Context, id uint64, addr string) err
 	}
 }
 
-func (n *Node) submit(ctx context.Context, p proposal) error {
+func (n *Node) submit(ctx context.Context, p proposal) proposeResult {
 	if err := n.Halted(); err != nil {
-		return err
+		return proposeResult{err: err}
 	}
 	select {
 	case n.propc <- p:
 	case <-ctx.Done():
-		return ctx.Err()
+		return proposeResult{err: ctx.Err()}
 	case <-n.donec:
-		return ErrStopped
+		return proposeResult{err: ErrStopped}
 	}
 	select {
-	case err := <-p.errc:
-		if errors.Is(err, raft.ErrProposalDropped) {
-			return ErrNotLeader
+	case r := <-p.res:
+		if errors.Is(r.err, raft.ErrProposalDropped) {
+			r.err = ErrNotLeader
 		}
-		return err
+		return r
 	case <-ctx.Done():
-		return ctx.Err()
+		return proposeResult{err: ctx.Err()}
 	case <-n.donec:
-		return ErrStopped
+		return proposeResult{err: ErrStopped}
 	}
 }
 

@@ -306,3 +306,45 @@ func TestRefusesLogWithoutManifest(t *testing.T) {
 		t.Fatalf("start without manifest: %v", err)
 	}
 }
+
+// TestProposeBatchSharesOneFsync: the entries of one batch are appended in
+// one Ready and so share one WAL fsync — the group commit the SQL writer
+// relies on for throughput.
+func TestProposeBatchSharesOneFsync(t *testing.T) {
+	sm := &listSM{}
+	net := memnet.New(memnet.Options{Seed: 1, Mode: memnet.RealTime})
+	defer net.Close()
+	n, err := Start(Config{NodeID: 1, ClusterID: 1, DataDir: t.TempDir(), Transport: net.Endpoint(1), StateMachine: sm,
+		TickInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for n.Status().Role != "leader" || n.Status().AppliedIndex < n.Status().CommitIndex {
+		if time.Now().After(deadline) {
+			t.Fatalf("no leader: %+v", n.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := n.Status().AppliedIndex
+	before := n.WALStats()
+	batch := make([][]byte, 50)
+	for i := range batch {
+		batch[i] = []byte(fmt.Sprint("b", i))
+	}
+	if got, err := n.ProposeBatch(context.Background(), batch); err != nil || got != len(batch) {
+		t.Fatalf("ProposeBatch: %d, %v", got, err)
+	}
+	for n.Status().AppliedIndex < start+uint64(len(batch)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("batch not applied: %+v", n.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	after := n.WALStats()
+	if after.Records-before.Records != uint64(len(batch)) || after.FsyncRounds-before.FsyncRounds != 1 {
+		t.Fatalf("batch of %d: %d records in %d fsyncs", len(batch),
+			after.Records-before.Records, after.FsyncRounds-before.FsyncRounds)
+	}
+}

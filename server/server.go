@@ -353,12 +353,12 @@ func (p *consensusProxy) get() (*replication.Node, error) {
 	return p.node, nil
 }
 
-func (p *consensusProxy) Propose(ctx context.Context, data []byte) error {
+func (p *consensusProxy) ProposeBatch(ctx context.Context, batch [][]byte) (int, error) {
 	n, err := p.get()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return n.Propose(ctx, data)
+	return n.ProposeBatch(ctx, batch)
 }
 
 func (p *consensusProxy) ReadIndex(ctx context.Context) (uint64, error) {

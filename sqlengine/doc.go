@@ -17,7 +17,10 @@
 //
 //  1. On the leader, one Writer executes every change in log order (see
 //     writer.go for its numbered steps): a transaction runs, then its entry
-//     is proposed; the client is answered when the log commits it.
+//     is proposed; the client is answered when the log commits it. One
+//     proposer goroutine hands every entry queued meanwhile to consensus as
+//     one batch (Consensus.ProposeBatch), so commits of concurrent clients
+//     share one WAL fsync and one round of replication messages.
 //  2. Every node — the leader included, for entries it did not execute in
 //     its current epoch — applies committed entries in order by executing
 //     their steps and comparing digests; a mismatch halts the node with an

@@ -58,22 +58,24 @@ func newMemLog(term uint64) *memLog {
 	return l
 }
 
-func (l *memLog) Propose(_ context.Context, data []byte) error {
+func (l *memLog) ProposeBatch(_ context.Context, batch [][]byte) (int, error) {
 	l.mu.Lock()
 	if l.dropNext {
 		l.dropNext = false
 		l.mu.Unlock()
-		return errors.New("memlog: proposal dropped")
+		return 0, errors.New("memlog: proposal dropped")
 	}
 	if l.hold {
-		l.held = append(l.held, data)
+		l.held = append(l.held, batch...)
 		l.mu.Unlock()
-		return nil
+		return len(batch), nil
 	}
-	l.entries = append(l.entries, LogEntry{Index: uint64(len(l.entries) + 1), Term: l.term, Data: data})
+	for _, data := range batch {
+		l.entries = append(l.entries, LogEntry{Index: uint64(len(l.entries) + 1), Term: l.term, Data: data})
+	}
 	l.mu.Unlock()
 	l.kick()
-	return nil
+	return len(batch), nil
 }
 
 func (l *memLog) ReadIndex(context.Context) (uint64, error) {

@@ -16,9 +16,11 @@ import (
 
 // Consensus is what the engine needs from the replicated log.
 type Consensus interface {
-	// Propose appends data to the log; it fails if this node is not the
-	// leader. Success means appended locally, not committed.
-	Propose(ctx context.Context, data []byte) error
+	// ProposeBatch appends the entries of batch to the log in order; it
+	// fails if this node is not the leader. It returns how many entries were
+	// appended (locally, not committed); on an error none after them were.
+	// A batch shares one WAL fsync: this is where group commit happens.
+	ProposeBatch(ctx context.Context, batch [][]byte) (appended int, err error)
 	// ReadIndex returns an index a linearizable read must wait for.
 	ReadIndex(ctx context.Context) (uint64, error)
 }
@@ -207,30 +209,57 @@ func (w *Writer) close() {
 	w.wg.Wait()
 }
 
-// proposer hands entries to consensus in exactly the order they executed.
+// maxProposalBatchBytes bounds the entries handed to consensus at once.
+const maxProposalBatchBytes = 8 << 20
+
+// proposer hands entries to consensus in exactly the order they executed,
+// taking every entry queued meanwhile as one batch: entries queued while
+// the previous batch was being fsynced share the next fsync.
 func (w *Writer) proposer() {
 	defer w.wg.Done()
+	var batch []*pending
+	var data [][]byte
 	for {
-		var p *pending
+		batch, data = batch[:0], data[:0]
 		select {
-		case p = <-w.proposeQ:
+		case p := <-w.proposeQ:
+			batch = append(batch, p)
 		case <-w.stop:
 			return
 		}
+		size := len(batch[0].data)
+	fill:
+		for size < maxProposalBatchBytes {
+			select {
+			case p := <-w.proposeQ:
+				batch = append(batch, p)
+				size += len(p.data)
+			default:
+				break fill
+			}
+		}
+		// Entries of an aborted epoch are dropped; they precede any live
+		// ones, as a new epoch opens only after the previous one ended.
+		live := batch[:0]
 		w.mu.Lock()
-		skip := p.ep.failed
+		for _, p := range batch {
+			if !p.ep.failed {
+				live = append(live, p)
+				data = append(data, p.data)
+			}
+		}
 		w.mu.Unlock()
-		if skip {
+		if len(live) == 0 {
 			continue
 		}
 		// No deadline: a proposal handed to consensus and then abandoned
 		// could still be appended, and every later entry of the epoch
 		// executed on top of it. Consensus answers promptly: appended or
 		// refused.
-		err := w.cons.Propose(context.Background(), p.data)
+		n, err := w.cons.ProposeBatch(context.Background(), data)
 		if err != nil {
 			w.mu.Lock()
-			w.proposalFailedLocked(p, err)
+			w.proposalFailedLocked(live[min(n, len(live)-1)], err)
 			w.mu.Unlock()
 		}
 	}
