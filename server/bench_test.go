@@ -70,10 +70,12 @@ func BenchmarkInsert(b *testing.B) {
 	}
 }
 
-func init() { benchReport = func(b *testing.B, s *Server) {
-	st := s.Node().WALStats()
-	b.ReportMetric(float64(st.Records)/float64(max(st.FsyncRounds, 1)), "records/fsync")
-	b.ReportMetric(float64(st.FsyncRounds)/b.Elapsed().Seconds(), "fsync/s")
-} }
+func init() {
+	benchReport = func(b *testing.B, s *Server) {
+		st := s.Node().WALStats()
+		b.ReportMetric(float64(st.Records)/float64(max(st.FsyncRounds, 1)), "records/fsync")
+		b.ReportMetric(float64(st.FsyncRounds)/b.Elapsed().Seconds(), "fsync/s")
+	}
+}
 
 var benchReport func(*testing.B, *Server)
