@@ -46,7 +46,6 @@ type Engine struct {
 	writer    *Writer
 	readers   chan *sqliteConn
 	cat       atomic.Pointer[catalog.Catalog]
-	pidSeq    atomic.Uint32
 	effects   atomic.Pointer[func()]
 	forwarder atomic.Pointer[Forwarder]
 	advisory  *advisoryLocks // the leader's advisory lock table (advisory.go)
