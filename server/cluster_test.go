@@ -238,7 +238,55 @@ func TestFollowerForwardsWritesAndReadsLinearizably(t *testing.T) {
 		t.Fatal("duplicate key accepted")
 	}
 	tx.Rollback(ctx)
+	followerBlockSeesItsOwnSchemaChanges(t, conn)
 	c.converge()
+}
+
+// followerBlockSeesItsOwnSchemaChanges runs a block on a follower that
+// creates and alters a table and uses it before COMMIT: only the leader's
+// open transaction knows the table, so the follower must take the
+// statements' descriptions from the leader.
+func followerBlockSeesItsOwnSchemaChanges(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := tx.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	mustExec(`INSERT INTO acct VALUES (3, 7)`) // forwarding starts with a write
+	mustExec(`CREATE TABLE fresh (id serial PRIMARY KEY, v text NOT NULL)`)
+	var id int
+	if err := tx.QueryRow(ctx, `INSERT INTO fresh (v) VALUES ($1) RETURNING id`, "a").Scan(&id); err != nil || id != 1 {
+		t.Fatalf("insert into a table created in the block: id %d, %v", id, err)
+	}
+	mustExec(`ALTER TABLE fresh ADD COLUMN note text DEFAULT 'n'`)
+	var v, note string
+	if err := tx.QueryRow(ctx, `SELECT * FROM fresh WHERE id = $1`, 1).Scan(&id, &v, &note); err != nil || note != "n" {
+		t.Fatalf("select * after ADD COLUMN in the block: %q %q %v", v, note, err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT nope FROM fresh`); err == nil || !strings.Contains(err.Error(), "42703") {
+		t.Fatalf("unknown column in a forwarded block: %v", err)
+	}
+	tx.Rollback(ctx)
+	// The same through one simple-protocol message, committed this time.
+	if _, err := conn.Exec(ctx, `BEGIN; CREATE TABLE fresh (id int PRIMARY KEY); INSERT INTO fresh VALUES (1), (2); `+
+		`ALTER TABLE fresh ADD COLUMN w int DEFAULT 5; UPDATE fresh SET w = w + id; COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := conn.QueryRow(ctx, `SELECT sum(w) FROM fresh`).Scan(&sum); err != nil || sum != 13 {
+		t.Fatalf("after the committed block: sum %d, %v", sum, err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM acct WHERE id = 3`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rolled-back row visible: %d, %v", n, err)
+	}
 }
 
 func httpDo(t *testing.T, method, url, body string) string {

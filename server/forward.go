@@ -13,6 +13,7 @@ import (
 
 	"github.com/chr2sql/chr2sql/pgerr"
 	"github.com/chr2sql/chr2sql/pgval"
+	"github.com/chr2sql/chr2sql/pgwire"
 	"github.com/chr2sql/chr2sql/replication"
 	"github.com/chr2sql/chr2sql/sqlengine"
 )
@@ -141,6 +142,23 @@ func (u *upstream) Exec(ctx context.Context, sql string, paramOIDs []uint32, par
 		return "", err
 	}
 	return tag.String(), nil
+}
+
+func (u *upstream) Describe(ctx context.Context, sql string, paramOIDs []uint32) ([]uint32, []pgwire.Column, error) {
+	sd, err := u.conn.Prepare(ctx, "", sql, paramOIDs)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return nil, nil, fromPgError(pe)
+		}
+		return nil, nil, err
+	}
+	cols := make([]pgwire.Column, len(sd.Fields))
+	for i, f := range sd.Fields {
+		cols[i] = pgwire.Column{Name: f.Name, TableOID: f.TableOID, AttrNum: int16(f.TableAttributeNumber),
+			TypeOID: f.DataTypeOID, TypeSize: f.DataTypeSize, TypeModifier: f.TypeModifier}
+	}
+	return sd.ParamOIDs, cols, nil
 }
 
 func (u *upstream) Close() {

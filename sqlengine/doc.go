@@ -38,7 +38,11 @@
 // SET chr2.read_consistency = 'local' skips the barrier. A read-write
 // transaction block runs on the writer; BEGIN READ ONLY runs on one read
 // snapshot. A follower sends work that needs the writer to the leader
-// through a Forwarder (forward.go).
+// through a Forwarder (forward.go): a block from its first write on, as
+// text. Statements are still translated locally (for their description);
+// once a forwarded block changed the schema, or when this node cannot
+// translate a statement, the leader describes it, because only the
+// leader's open transaction sees what the block created.
 //
 // # Errors
 //

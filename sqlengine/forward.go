@@ -3,11 +3,14 @@ package sqlengine
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgval"
 	"github.com/chr2sql/chr2sql/pgwire"
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 	"github.com/chr2sql/chr2sql/sqlengine/translate"
 )
 
@@ -34,6 +37,9 @@ type Upstream interface {
 	// returns its command tag; rows go to emit, notices to notice.
 	Exec(ctx context.Context, sql string, paramOIDs []uint32, params []any,
 		emit func([]any) error, notice func(*pgerr.Error)) (string, error)
+	// Describe prepares the statement on the leader (unnamed, inside the
+	// forwarded transaction) and returns its parameter types and columns.
+	Describe(ctx context.Context, sql string, paramOIDs []uint32) ([]uint32, []pgwire.Column, error)
 	// Close ends the connection (an open transaction on the leader is rolled back).
 	Close()
 }
@@ -65,7 +71,7 @@ func (s *session) startForwarding(ctx context.Context) error {
 		}
 		s.up = up
 	}
-	s.upActive = true
+	s.upActive, s.upChanged = true, false
 	if s.inBlock() {
 		if _, err := s.up.Exec(ctx, "BEGIN", nil, nil, discardRows, nil); err != nil {
 			s.dropUpstream()
@@ -82,6 +88,50 @@ func (s *session) startForwarding(ctx context.Context) error {
 }
 
 func discardRows([]any) error { return nil }
+
+// leaderDescribeTimeout bounds describeOnLeader's round trip: a statement
+// is described outside any client deadline (at Parse), and a leader that
+// does not answer must not hang the session.
+const leaderDescribeTimeout = 10 * time.Second
+
+// needsLeaderDescription reports whether a statement must be described by
+// the leader: it runs in a forwarded block and either this node could not
+// translate it or the block changed the schema since it began — the block
+// may have created or changed what the statement names, and only the
+// leader's open transaction can see that. Transaction control and session
+// statements stay local.
+func (s *session) needsLeaderDescription(plan *translate.Plan, err error) bool {
+	if !s.forwarding() || !s.inBlock() {
+		return false
+	}
+	return err != nil || s.upChanged && (plan.Kind == translate.KindQuery || plan.Kind == translate.KindWrite)
+}
+
+// describeOnLeader builds the plan of a statement for which
+// needsLeaderDescription holds. The plan only describes; execution forwards
+// the text (see dispatchOrForward), and the leader's answer — a
+// description or the error PostgreSQL would give — is authoritative.
+func (s *session) describeOnLeader(ctx context.Context, st *statement, cat *catalog.Catalog) (*translate.Plan, error) {
+	params, cols, err := s.up.Describe(ctx, st.raw.SQL, st.paramOIDs)
+	var pe *pgerr.Error
+	if err != nil && !errors.As(err, &pe) {
+		s.dropUpstream()
+		return nil, pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+			"lost the connection to the leader; the transaction's outcome is unknown")
+	}
+	if err != nil {
+		return nil, err
+	}
+	plan := &translate.Plan{Kind: translate.KindWrite, CatalogVersion: cat.Version}
+	for _, p := range params {
+		plan.Params = append(plan.Params, pgval.OID(p))
+	}
+	for _, c := range cols {
+		plan.Columns = append(plan.Columns, translate.Column{Name: c.Name, Type: c.TypeOID, TableOID: c.TableOID,
+			Attnum: c.AttrNum, TypMod: c.TypeModifier})
+	}
+	return plan, nil
+}
 
 func (s *session) forwardedSettings() map[string]string {
 	out := map[string]string{}
@@ -108,7 +158,7 @@ func (s *session) forward(ctx context.Context, st *statement, params []any, emit
 // endForwardedBlock finishes a forwarded block on the leader (COMMIT or
 // ROLLBACK) and returns the leader's tag and answer.
 func (s *session) endForwardedBlock(ctx context.Context, sql string) (string, error) {
-	s.upActive = false
+	s.upActive, s.upChanged = false, false
 	tag, err := s.up.Exec(ctx, sql, nil, nil, discardRows, nil)
 	var pe *pgerr.Error
 	if err != nil && !errors.As(err, &pe) {
@@ -127,7 +177,14 @@ func (s *session) endForwardedBlock(ctx context.Context, sql string) (string, er
 func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *translate.Plan, params []any,
 	emit func([]any) error, w pgwire.ResultWriter) (string, error) {
 	if s.forwarding() {
+		s.upChanged = s.upChanged || plan.SchemaChange
 		return s.forward(ctx, st, params, emit, w)
+	}
+	if st.onLeader {
+		// Described by the leader for a block that has ended since.
+		return "", pgerr.New(pgerr.FeatureNotSupported,
+			"statement prepared inside a forwarded transaction block cannot run after the block ended").
+			WithHint("Prepare it again.")
 	}
 	var tag string
 	var err error
@@ -167,5 +224,5 @@ func (s *session) dropUpstream() {
 	if s.up != nil {
 		s.up.Close()
 	}
-	s.up, s.upActive = nil, false
+	s.up, s.upActive, s.upChanged = nil, false, false
 }

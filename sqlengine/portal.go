@@ -27,10 +27,21 @@ type statement struct {
 	// command that made it (pg_prepared_statements).
 	preparedAt  time.Time
 	prepareText string
+	// onLeader marks a plan described by the leader (describeOnLeader):
+	// it can only be forwarded.
+	onLeader bool
 }
 
 func (st *statement) translate() error {
-	plan, err := translate.Translate(st.s.catalog(), st.raw.Node, st.paramOIDs, st.s.options())
+	cat := st.s.catalog()
+	plan, err := translate.Translate(cat, st.raw.Node, st.paramOIDs, st.s.options())
+	st.onLeader = false
+	if st.s.needsLeaderDescription(plan, err) {
+		ctx, cancel := context.WithTimeout(context.Background(), leaderDescribeTimeout)
+		plan, err = st.s.describeOnLeader(ctx, st, cat)
+		cancel()
+		st.onLeader = err == nil
+	}
 	if err != nil {
 		return err
 	}

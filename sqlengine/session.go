@@ -37,6 +37,9 @@ type session struct {
 	savepoints []string
 	up         Upstream // connection to the leader, when forwarding
 	upActive   bool     // the current block (or statement) runs on the leader
+	// upChanged is set once the forwarded block changed the schema: this
+	// node's catalog no longer describes what the block sees.
+	upChanged bool
 
 	cancelMu sync.Mutex
 	cancel   context.CancelFunc
