@@ -13,7 +13,9 @@
 //     (goose_db_version);
 //   - pgbench (-i and the built-in scripts, zero failed transactions);
 //   - node-postgres (e2e/clients/node, run with node --test) and psycopg2 /
-//     SQLAlchemy 1.4 (e2e/clients/python, run with Debian's /usr/bin/python3).
+//     SQLAlchemy (e2e/clients/python, run with Debian's /usr/bin/python3):
+//     Debian 12's SQLAlchemy 1.4, and SQLAlchemy 2.0 from Debian 13 when
+//     CHR2_SQLALCHEMY2_PATH names it (.ci/run does).
 //
 // Contract of the tests:
 //

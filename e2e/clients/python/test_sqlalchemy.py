@@ -1,4 +1,4 @@
-"""SQLAlchemy 1.4 (Debian 12's python3-sqlalchemy) with psycopg2 against chr2sql.
+"""SQLAlchemy (1.4 from Debian 12, 2.0 from Debian 13) with psycopg2 against chr2sql.
 
 The engine URL is DATABASE_URL with the scheme changed to
 postgresql+psycopg2; nothing else is chr2sql-specific. The dialect's first
@@ -123,6 +123,25 @@ class SQLAlchemyTest(unittest.TestCase):
                 nested.rollback()
             titles = s.execute(sa.select(Book.title).order_by(Book.title)).scalars().all()
             self.assertEqual(titles, ["Earthsea", "Solaris", "The Cyberiad", "The Dispossessed"])
+
+    @unittest.skipUnless(sa.__version__.startswith("2."), "insertmanyvalues and ORM bulk RETURNING are SQLAlchemy 2.0")
+    def test_5_sqlalchemy2_bulk_returning(self):
+        books = Book.__table__
+        with self.engine.begin() as conn:
+            aid = conn.execute(sa.select(Author.id).where(Author.name == "Lem")).scalar_one()
+            # One executemany with RETURNING: SQLAlchemy 2 sends it as multi-row
+            # INSERT … VALUES … RETURNING batches and sorts the rows back by a
+            # sentinel; the ids must come back in parameter order.
+            rows = conn.execute(books.insert().returning(books.c.id, books.c.title, sort_by_parameter_order=True),
+                                [{"author_id": aid, "title": "bulk%02d" % i} for i in range(25)]).all()
+        self.assertEqual([r.title for r in rows], ["bulk%02d" % i for i in range(25)])
+        self.assertEqual([r.id for r in rows], sorted(r.id for r in rows))
+        with Session(self.engine) as s, s.begin():
+            got = s.scalars(sa.insert(Book).returning(Book), [{"author_id": aid, "title": "orm%d" % i} for i in range(3)]).all()
+            self.assertEqual([b.title for b in got], ["orm0", "orm1", "orm2"])
+            self.assertTrue(all(b.in_print for b in got), "server default must come back through RETURNING")
+            n = s.execute(sa.delete(Book).where(Book.title.like("bulk%") | Book.title.like("orm%"))).rowcount
+            self.assertEqual(n, 28)
 
 
 if __name__ == "__main__":
