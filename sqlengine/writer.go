@@ -609,7 +609,11 @@ func (w *Writer) rebaseActiveLocked() {
 		}
 	}
 	tx.ep = ne
-	ne.schema, ne.effects, ne.cat = tx.schema, tx.effects, tx.cat
+	// The flags make the epoch's commit reload the catalog and wake the
+	// dispatcher; the transaction's catalog stays its own (tx.cat) until it
+	// commits — published now, a rollback would leave its DDL visible to
+	// the epoch's later transactions.
+	ne.schema, ne.effects = tx.schema, tx.effects
 	w.active = tx
 }
 

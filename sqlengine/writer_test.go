@@ -9,6 +9,7 @@ import (
 
 	"github.com/chr2sql/chr2sql/entry"
 	"github.com/chr2sql/chr2sql/pgerr"
+	"github.com/chr2sql/chr2sql/pgwire"
 )
 
 // asyncRun runs sql in a goroutine and delivers its results.
@@ -263,6 +264,36 @@ func TestReaderDoesNotWaitBehindIdleTransaction(t *testing.T) {
 	r = must(t, reader, `SELECT v FROM t ORDER BY id`)
 	if got := rowsText(r.rows); got != "committed before and touched\nopen\nafter rebase" {
 		t.Fatalf("after commit: %q", got)
+	}
+	c.waitConverged(t)
+}
+
+// A transaction rebased into a new epoch keeps its DDL to itself: rolled
+// back, the table it created is gone for everyone, in that epoch too.
+func TestRebasedTransactionRollbackForgetsItsSchema(t *testing.T) {
+	c := newTestCluster(t)
+	a := newSession(t, c.leader)
+	must(t, a, `CREATE TABLE t (id int PRIMARY KEY)`)
+	must(t, a, `INSERT INTO t VALUES (1)`)
+	b := newSession(t, c.leader)
+	must(t, b, `BEGIN`)
+	must(t, b, `CREATE TABLE ghost (id serial PRIMARY KEY, v text)`)
+	must(t, b, `INSERT INTO ghost (v) VALUES ('x')`)
+	must(t, b, `INSERT INTO t VALUES (2)`)
+	reader := newSession(t, c.leader)
+	if r := must(t, reader, `SELECT count(*) FROM t`); rowsText(r.rows) != "1" {
+		t.Fatalf("reader saw %q", rowsText(r.rows))
+	}
+	must(t, b, `ROLLBACK`)
+	for _, s := range []pgwire.Session{a, b, reader} {
+		if code := fails(t, s, `SELECT * FROM ghost`); code != pgerr.UndefinedTable {
+			t.Fatalf("rolled-back table: SQLSTATE %s, want 42P01", code)
+		}
+	}
+	must(t, a, `CREATE TABLE ghost (id int PRIMARY KEY)`)
+	must(t, a, `INSERT INTO ghost VALUES (7)`)
+	if r := must(t, reader, `SELECT * FROM ghost`); rowsText(r.rows) != "7" {
+		t.Fatalf("new ghost: %q", rowsText(r.rows))
 	}
 	c.waitConverged(t)
 }
