@@ -273,11 +273,13 @@ func followerBlockSeesItsOwnSchemaChanges(t *testing.T, conn *pgx.Conn) {
 	if _, err := tx.Exec(ctx, `SELECT nope FROM fresh`); err == nil || !strings.Contains(err.Error(), "42703") {
 		t.Fatalf("unknown column in a forwarded block: %v", err)
 	}
-	tx.Rollback(ctx)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatalf("rollback of the forwarded block: %v", err)
+	}
 	// The same through one simple-protocol message, committed this time.
 	if _, err := conn.Exec(ctx, `BEGIN; CREATE TABLE fresh (id int PRIMARY KEY); INSERT INTO fresh VALUES (1), (2); `+
 		`ALTER TABLE fresh ADD COLUMN w int DEFAULT 5; UPDATE fresh SET w = w + id; COMMIT`); err != nil {
-		t.Fatal(err)
+		t.Fatalf("block in one simple query: %v", err)
 	}
 	var sum int
 	if err := conn.QueryRow(ctx, `SELECT sum(w) FROM fresh`).Scan(&sum); err != nil || sum != 13 {

@@ -189,7 +189,7 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	var tag string
 	var err error
 	if plan.Kind == translate.KindQuery {
-		tag, err = s.runQuery(ctx, plan, params, emit)
+		tag, err = s.runQueryOnFreshPlan(ctx, st, plan, params, emit)
 	} else {
 		tag, err = s.runWrite(ctx, st, plan, params, emit)
 	}
@@ -199,6 +199,7 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	if err := s.startForwarding(ctx); err != nil {
 		return "", clientError(err)
 	}
+	s.upChanged = plan.SchemaChange
 	tag, err = s.forward(ctx, st, params, emit, w)
 	if !s.inBlock() {
 		s.upActive = false
@@ -207,6 +208,25 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 		}
 	}
 	return tag, err
+}
+
+// runQueryOnFreshPlan runs a query; when its read barrier applied schema changes, the
+// statement is translated again (a plan whose result columns changed fails
+// as PostgreSQL fails a cached plan) and run behind a new barrier.
+func (s *session) runQueryOnFreshPlan(ctx context.Context, st *statement, plan *translate.Plan, params []any,
+	emit func([]any) error) (string, error) {
+	const maxSchemaRetries = 3
+	for range maxSchemaRetries {
+		tag, err := s.runQuery(ctx, plan, plan.CatalogVersion, params, emit)
+		if !errors.Is(err, errSchemaMoved) {
+			return tag, err
+		}
+		if plan, err = st.current(); err != nil {
+			return "", err
+		}
+	}
+	return "", pgerr.New(pgerr.SerializationFailure, "the schema kept changing while the statement waited for its read barrier").
+		WithHint("Retry the statement.")
 }
 
 // catchUp waits until this node applied what the leader had committed when

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -58,6 +59,41 @@ func (st *statement) translate() error {
 	st.plan = plan
 	return nil
 }
+
+// translateFresh translates; when the statement names something this node
+// does not know and this node is a follower serving linearizable reads, it
+// waits for the read barrier and tries again: a client may create a table
+// through one node and use it through another at once, and the schema is
+// part of the state a linearizable statement must see.
+func (st *statement) translateFresh(ctx context.Context) error {
+	err := st.translate()
+	s := st.s
+	if err == nil || !namesUnknownObject(err) || s.forwarding() || s.isLeader() ||
+		s.settings.values["chr2.read_consistency"] == ReadLocal {
+		return err
+	}
+	if berr := s.e.readBarrier(ctx); berr != nil {
+		return berr
+	}
+	return st.translate()
+}
+
+func namesUnknownObject(err error) bool {
+	var pe *pgerr.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case pgerr.UndefinedTable, pgerr.UndefinedColumn, pgerr.UndefinedFunction, pgerr.UndefinedObject,
+		pgerr.InvalidSchemaName:
+		return true
+	}
+	return false
+}
+
+// errSchemaMoved reports that a read barrier applied schema changes the
+// plan was not translated against (runQuery); the caller translates again.
+var errSchemaMoved = errors.New("sqlengine: the schema changed behind the read barrier")
 
 // current returns the plan, re-translated if the schema changed since.
 func (st *statement) current() (*translate.Plan, error) {
@@ -115,9 +151,9 @@ func wireColumns(cols []translate.Column) []pgwire.Column {
 	return out
 }
 
-func (st *statement) Bind(_ context.Context, params []any) (pgwire.Portal, error) {
+func (st *statement) Bind(ctx context.Context, params []any) (pgwire.Portal, error) {
 	if st.lazy && (st.plan == nil || st.plan.CatalogVersion != st.s.catalog().Version) {
-		if err := st.translate(); err != nil {
+		if err := st.translateFresh(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -308,7 +344,10 @@ func rowConverter(cols []translate.Column, emit func([]any) error) func([]driver
 	}
 }
 
-func (s *session) runQuery(ctx context.Context, plan *translate.Plan, params []any, emit func([]any) error) (string, error) {
+// runQuery runs a query. With catalogVersion non-zero, an autocommit read
+// whose barrier applied a newer schema returns errSchemaMoved instead.
+func (s *session) runQuery(ctx context.Context, plan *translate.Plan, catalogVersion int64, params []any,
+	emit func([]any) error) (string, error) {
 	if s.up != nil && s.tx == nil && !s.seqVals.has(plan.SessionSeqs) {
 		return "", ErrNotLeader // the session's sequence values are on the leader (seqvals.go)
 	}
@@ -335,6 +374,9 @@ func (s *session) runQuery(ctx context.Context, plan *translate.Plan, params []a
 	if s.settings.values["chr2.read_consistency"] != ReadLocal {
 		if err := s.e.readBarrier(ctx); err != nil {
 			return "", err
+		}
+		if catalogVersion != 0 && catalogVersion != s.e.Catalog().Version {
+			return "", errSchemaMoved
 		}
 	}
 	rc, err := s.e.acquireReader(ctx)

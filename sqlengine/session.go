@@ -66,7 +66,7 @@ func (e *Engine) NewSession(_ context.Context, info pgwire.SessionInfo) (pgwire.
 }
 
 // Parse implements pgwire.Session.
-func (s *session) Parse(_ context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	if len(sql) > s.e.cfg.MaxStatementBytes {
 		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "statement of %d bytes exceeds the limit of %d bytes",
 			len(sql), s.e.cfg.MaxStatementBytes)
@@ -80,7 +80,7 @@ func (s *session) Parse(_ context.Context, sql string, paramOIDs []uint32) ([]pg
 		st := &statement{s: s, raw: raw, paramOIDs: paramOIDs, lazy: len(raws) > 1}
 		// In a multi-statement query a statement may name what an earlier
 		// one creates: it is translated again when its turn comes.
-		if err := st.translate(); err != nil && (!st.lazy || i == 0) {
+		if err := st.translateFresh(ctx); err != nil && (!st.lazy || i == 0) {
 			return nil, err
 		}
 		out = append(out, st)
