@@ -518,7 +518,7 @@ func (s *session) copyTo(ctx context.Context, plan *translate.Plan, params []any
 		}
 		return nil
 	}
-	if _, err := s.runQuery(ctx, op.Query, params, emit); err != nil {
+	if _, err := s.runQuery(ctx, op.Query, 0, params, emit); err != nil {
 		return "", clientError(err)
 	}
 	if len(buf) > 0 {
@@ -550,7 +550,7 @@ func (s *session) copyToBinary(ctx context.Context, op *translate.CopyOp, params
 		}
 		return nil
 	}
-	if _, err := s.runQuery(ctx, op.Query, params, emit); err != nil {
+	if _, err := s.runQuery(ctx, op.Query, 0, params, emit); err != nil {
 		return "", clientError(err)
 	}
 	buf = appendBinaryCopyTrailer(buf)

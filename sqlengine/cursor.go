@@ -35,7 +35,7 @@ func (s *session) declareCursor(ctx context.Context, op *translate.CursorOp, par
 	}
 	c := &cursor{cols: op.Query.Columns, hold: op.Hold}
 	var bytes int64
-	_, err := s.runQuery(ctx, op.Query, params, func(row []any) error {
+	_, err := s.runQuery(ctx, op.Query, 0, params, func(row []any) error {
 		for _, v := range row {
 			bytes += valueSize(v)
 		}

@@ -18,8 +18,9 @@ import (
 //  3. A session that forwards its writes to the leader has its values in
 //     its session there: its reads of currval/lastval are forwarded too.
 //
-// Sequence increments of a rolled-back transaction are rolled back with it
-// (unlike PostgreSQL); values of a failed statement are not kept.
+// The session's values of a failed statement are not kept. The sequence
+// advances themselves survive rollback and failure, as in PostgreSQL: the
+// writer commits them as their own entry (keepSequencesLocked, txn.go).
 
 // seqValues is one session's currval per sequence and its lastval.
 type seqValues struct {

@@ -21,6 +21,9 @@ func (t *translator) targetTable(rv *pg.RangeVar, verb string) (*catalog.Relatio
 	if err != nil {
 		return nil, "", err
 	}
+	if rel.Kind == catalog.KindSequence {
+		return nil, "", pgerr.New(pgerr.WrongObjectType, "cannot change sequence %q", rel.Name)
+	}
 	if rel.Kind != catalog.KindTable || catalog.IsSystemSchema(rel.Namespace.Name) {
 		return nil, "", pgerr.New(pgerr.WrongObjectType, "cannot %s relation %q", verb, rel.Name)
 	}

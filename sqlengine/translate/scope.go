@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,6 +299,9 @@ func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
 	if s.item(alias) != nil {
 		return "", pgerr.New(pgerr.DuplicateAlias, "table name %q specified more than once", alias)
 	}
+	if rel.Kind == catalog.KindSequence {
+		return t.fromSequence(s, rel, alias, colAliases), nil
+	}
 	item := &rangeItem{name: alias, sqlAlias: alias, rel: rel, cols: relationCols(rel)}
 	renameCols(item.cols, colAliases)
 	s.items = append(s.items, item)
@@ -305,6 +309,23 @@ func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
 		return "(" + t.systemViewSQL(rel) + ") AS " + quote(alias), nil
 	}
 	return quote(rel.SQLiteName) + " AS " + quote(alias), nil
+}
+
+// fromSequence reads a sequence relation as PostgreSQL shows it: one row
+// (last_value, log_cnt, is_called). The state lives in _chr2_sequences,
+// written back after every statement that draws from it. log_cnt counts
+// values PostgreSQL pre-logged in its WAL; chr2sql logs every advance, so
+// it is always 0.
+func (t *translator) fromSequence(s *scope, rel *catalog.Relation, alias string, colAliases []string) string {
+	item := &rangeItem{name: alias, sqlAlias: alias, rel: rel, cols: []scopeCol{
+		{name: "last_value", sqlName: "last_value", typ: pgval.Int8OID, mod: -1, tableOID: rel.OID, attnum: 1},
+		{name: "log_cnt", sqlName: "log_cnt", typ: pgval.Int8OID, mod: -1, tableOID: rel.OID, attnum: 2},
+		{name: "is_called", sqlName: "is_called", typ: pgval.BoolOID, mod: -1, tableOID: rel.OID, attnum: 3},
+	}}
+	renameCols(item.cols, colAliases)
+	s.items = append(s.items, item)
+	return fmt.Sprintf("(SELECT last_value, 0 AS log_cnt, is_called FROM _chr2_sequences WHERE oid = %d) AS %s",
+		rel.OID, quote(alias))
 }
 
 // renameCols applies a column alias list (t AS x(a, b)).
