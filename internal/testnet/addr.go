@@ -5,8 +5,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 )
 
 // Port range used when the ephemeral range cannot be read.
@@ -22,6 +25,9 @@ func LoopbackAddr() (string, error) {
 	high := ephemeralLow()
 	for range attempts {
 		port := lowestPort + rand.IntN(high-lowestPort)
+		if !claim(port) {
+			continue
+		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -50,4 +56,36 @@ func ephemeralLow() int {
 		return defaultEphemeral
 	}
 	return low
+}
+
+var (
+	claimMu sync.Mutex
+	claimed = map[int]*os.File{}
+)
+
+// claim reserves port for the life of this process, against this process
+// (a map) and against other test processes (an exclusive flock on a file
+// per port, released by the kernel when the process exits): go test runs
+// packages in parallel, and a node restarted on its port must not find it
+// handed to another package's node meanwhile.
+func claim(port int) bool {
+	claimMu.Lock()
+	defer claimMu.Unlock()
+	if claimed[port] != nil {
+		return false
+	}
+	dir := filepath.Join(os.TempDir(), "chr2sql-testports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true // no lock directory: fall back to the listen probe alone
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return true
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	claimed[port] = f
+	return true
 }
