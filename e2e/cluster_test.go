@@ -246,7 +246,17 @@ func TestClusterKillLeaderAndChangeMembership(t *testing.T) {
 		fmt.Sprint(leaving.id)).CombinedOutput(); err != nil {
 		t.Fatalf("member remove: %v: %s", err, out)
 	}
-	leaving.kill()
+	// The removed node finds out from a leader's /status and exits 0 by
+	// itself, saying why (cmd/chr2sql, server/removal.go).
+	select {
+	case <-leaving.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("removed node %d still running:\n%s", leaving.id, leaving.log())
+	}
+	if code := leaving.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(leaving.log(), "was removed from the cluster") {
+		t.Fatalf("removed node %d exited with %d:\n%s", leaving.id, code, leaving.log())
+	}
+	leaving.cmd = nil
 	delete(c.nodes, leaving.id)
 	before = w.count()
 	waitFor(t, 30*time.Second, "writes after the membership changes", func() bool { return w.count() > before+20 })

@@ -350,8 +350,17 @@ func TestMembershipAddAndRemoveOnline(t *testing.T) {
 		}
 	}
 	httpDo(t, http.MethodDelete, fmt.Sprintf("http://%s/members/%d", c.nodes[4].HTTPAddr(), victim), "")
-	// The removed node may never hear that its removal committed (the
-	// leader stops talking to it); the operator stops it.
+	// The removed node rarely hears that its removal committed (the leader
+	// stops talking to it first); it finds out from a leader's status and
+	// stops by itself.
+	select {
+	case <-c.nodes[victim].Done():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("removed node %d still running: %+v", victim, c.nodes[victim].Status())
+	}
+	if !c.nodes[victim].Removed() || c.nodes[victim].Halted() != nil {
+		t.Fatalf("node %d stopped without knowing it was removed (halted: %v)", victim, c.nodes[victim].Halted())
+	}
 	c.stop(victim)
 	close(stopWrites)
 	if err := <-writes; err != nil {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,6 +83,7 @@ type Server struct {
 	clusterID uint64
 	done      chan struct{}
 	stopOnce  sync.Once
+	removed   atomic.Bool // stopped because the cluster removed this node (removal.go)
 }
 
 // Start starts a node. It returns once every listener is bound.
@@ -95,6 +97,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	go s.watch()
+	go s.watchRemoval(2 * electionTimeout(cfg))
 	return s, nil
 }
 
@@ -189,8 +192,14 @@ func (s *Server) watch() {
 	s.Stop()
 }
 
-// Done is closed once the node has stopped (Stop, or a halt).
+// Done is closed once the node has stopped (Stop, a halt, or its removal).
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Removed reports whether the node stopped because the cluster removed it:
+// it applied its own removal, or a leader's status proved it.
+func (s *Server) Removed() bool {
+	return s.removed.Load() || s.node != nil && s.node.Removed()
+}
 
 // Halted returns why the node halted, if it did.
 func (s *Server) Halted() error {

@@ -167,6 +167,9 @@ func start(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "chr2sql: node halted: %v\n", err)
 			return 3
 		}
+		if srv.Removed() {
+			fmt.Fprintf(stderr, "chr2sql: node %d was removed from the cluster; its data directory is no longer a member's\n", cfg.NodeID)
+		}
 		return 0
 	}
 }
