@@ -266,6 +266,9 @@ func bindSteps(plan *translate.Plan, params []any) ([]stepRecord, error) {
 		if st.Count {
 			flags |= stepCount
 		}
+		if st.Feed {
+			flags |= stepFeed
+		}
 		var stepArgs []any
 		if len(st.Args) > 0 {
 			stepArgs = args

@@ -139,6 +139,10 @@ type Step struct {
 	Rows bool
 	// Count marks the step whose changes() is the row count in the tag.
 	Count bool
+	// Feed marks a step whose rows are bound, one row at a time, as the
+	// arguments of the next step (a data-modifying WITH query's RETURNING
+	// rows captured into a temporary table); the next step has no Args.
+	Feed bool
 }
 
 // Arg binds one SQLite placeholder.

@@ -119,6 +119,11 @@ type translator struct {
 	// sessionSeqs are the sequences whose session currval the statement
 	// reads (0: lastval), in the order of their argument tokens.
 	sessionSeqs []uint32
+	// access records what the part of a statement with data-modifying
+	// WITH queries being translated reads and writes (cte_access.go).
+	access *access
+	// inWith is set while a data-modifying WITH query is translated.
+	inWith bool
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
