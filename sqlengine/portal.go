@@ -31,6 +31,9 @@ type statement struct {
 
 func (st *statement) translate() error {
 	plan, err := translate.Translate(st.s.catalog(), st.raw.Node, st.paramOIDs, st.s.options())
+	if name := translate.BlockOnly(st.raw.Node); err != nil && name != "" && !st.s.inBlock() {
+		return pgerr.New(pgerr.NoActiveSQLTransaction, "%s can only be used in transaction blocks", name)
+	}
 	if err != nil {
 		return err
 	}
@@ -109,6 +112,11 @@ func (st *statement) Bind(_ context.Context, params []any) (pgwire.Portal, error
 		if err := st.translate(); err != nil {
 			return nil, err
 		}
+	}
+	if len(params) == 0 && st.plan.FirstParam > 0 {
+		// Only a simple query binds no parameters to a statement that has
+		// some: pgwire checks the count of a Bind message itself.
+		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $%d", st.plan.FirstParam)
 	}
 	if len(params) != len(st.plan.Params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d",

@@ -38,6 +38,10 @@ type Plan struct {
 	Steps []Step
 	// Params are the types of $1..$n.
 	Params []pgval.OID
+	// FirstParam is the number of the first parameter the statement
+	// refers to (0: none), which PostgreSQL names when a simple query,
+	// which has no parameters, refers to one.
+	FirstParam int
 	// Columns describe the returned rows (nil when none).
 	Columns []Column
 	// SchemaChange is set for DDL: the catalog must be reloaded after the
