@@ -26,6 +26,13 @@ func TestDataModifyingWithReplicates(t *testing.T) {
 			t.Errorf("%s: tag %q, want %q", tc[0], got, tc[1])
 		}
 	}
+	// Parameters reach every part; a plain WITH query read by a
+	// data-modifying one and by the main statement is evaluated once.
+	r := must(t, s, `WITH pick AS (SELECT $1::int + (random() * 0)::int AS id), d AS (DELETE FROM node WHERE id IN (SELECT id FROM pick) RETURNING id, label)
+		SELECT pick.id, left(d.label, 3), $2::text FROM pick LEFT JOIN d USING (id)`, int64(11), "p2")
+	if got := rowsText(r.rows); got != "11|n11|p2" || r.tag != "SELECT 1" {
+		t.Errorf("with parameters: %q, tag %q", got, r.tag)
+	}
 	// In a block, with a failed statement rolled back to a savepoint.
 	must(t, s, `BEGIN`)
 	must(t, s, `WITH d AS (DELETE FROM node WHERE parent = 0 RETURNING id, label) INSERT INTO archive (id, label) SELECT * FROM d`)

@@ -238,6 +238,9 @@ func (t *translator) createView(vs *pg.ViewStmt) (*Plan, error) {
 	if sel == nil {
 		return nil, pgerr.Unsupported("this view query")
 	}
+	if sel.WithClause != nil && hasModifying(sel.WithClause) {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "views must not contain data-modifying statements in WITH")
+	}
 	nsp, err := t.creationNamespace(vs.View.Schemaname)
 	if err != nil {
 		return nil, err
