@@ -73,6 +73,8 @@ func TestDataModifyingWithSnapshotConflicts(t *testing.T) {
 		`WITH a AS (INSERT INTO other VALUES (1)), b AS (INSERT INTO ch SELECT id + 10, NULL FROM other RETURNING id) SELECT * FROM b`,
 		// two parts draw from one sequence
 		`WITH a AS (INSERT INTO p (v) VALUES (5) RETURNING id) INSERT INTO other SELECT nextval('p_id_seq') FROM a`,
+		// WITH RECURSIVE lets a query name a later one; the parts run in order
+		`WITH RECURSIVE d AS (DELETE FROM other WHERE id IN (SELECT id FROM later) RETURNING *), later AS (SELECT 1 AS id) SELECT * FROM d`,
 		// a foreign key check of an earlier part depends on a later part
 		`WITH c AS (INSERT INTO ch VALUES (5, 50) RETURNING id) INSERT INTO p (id, v) VALUES (50, 0)`,
 		`WITH d AS (DELETE FROM other RETURNING id) UPDATE ch SET p_id = NULL WHERE id IN (SELECT id FROM d)`,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/chr2sql/chr2sql/pgerr"
 )
@@ -111,6 +112,9 @@ func (t *translator) modifyingWith(w *pg.WithClause, body func() (*Plan, error))
 	frame := map[string]*cte{}
 	t.ctes = append(t.ctes, frame)
 	defer t.popCTEs()
+	if err := forwardReference(w); err != nil {
+		return nil, err
+	}
 	parts := make([]*withPart, len(w.Ctes))
 	for i, n := range w.Ctes {
 		c := n.GetCommonTableExpr()
@@ -188,12 +192,6 @@ func (t *translator) withPart(c *pg.CommonTableExpr, i int, recursive bool, fram
 	if err != nil {
 		return nil, err
 	}
-	if ins := c.Ctequery.GetInsertStmt(); ins != nil && ins.OnConflictClause != nil &&
-		ins.OnConflictClause.Action == pg.OnConflictAction_ONCONFLICT_UPDATE {
-		for oid := range t.access.writes {
-			t.access.writes[oid] |= writeUpdate
-		}
-	}
 	if len(plan.Steps) != 1 || plan.Kind != KindWrite {
 		return nil, pgerr.Unsupported("this data-modifying statement in WITH")
 	}
@@ -209,6 +207,35 @@ func (t *translator) withPart(c *pg.CommonTableExpr, i int, recursive bool, fram
 		p.def.cols = append(p.def.cols, scopeCol{name: aliasOr(aliases, k, col.Name), sqlName: sqlName, typ: col.Type, mod: col.TypMod})
 	}
 	return p, nil
+}
+
+// forwardReference refuses a WITH RECURSIVE query naming a later one (or,
+// data-modifying, itself): PostgreSQL orders them by their references, the
+// parts here run in the order written.
+func forwardReference(w *pg.WithClause) error {
+	if !w.Recursive {
+		return nil // a later name is a table, as in PostgreSQL
+	}
+	pos := map[string]int{}
+	for i, n := range w.Ctes {
+		pos[n.GetCommonTableExpr().Ctename] = i
+	}
+	var err error
+	for i, n := range w.Ctes {
+		c := n.GetCommonTableExpr()
+		_, plain := c.Ctequery.Node.(*pg.Node_SelectStmt)
+		walkTree(c.Ctequery.ProtoReflect(), func(m proto.Message) {
+			rv, ok := m.(*pg.RangeVar)
+			if !ok || rv.Schemaname != "" || err != nil {
+				return
+			}
+			if j, found := pos[rv.Relname]; found && (j > i || j == i && !plain) {
+				err = pgerr.Unsupported("a WITH RECURSIVE query referring to " + strconv.Quote(rv.Relname) +
+					" before it is defined or from a data-modifying query")
+			}
+		})
+	}
+	return err
 }
 
 func aliasOr(aliases []string, i int, name string) string {

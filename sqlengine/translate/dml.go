@@ -43,6 +43,9 @@ func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
 		return nil, err
 	}
 	t.target = rel
+	if oc := ins.OnConflictClause; oc != nil && oc.Action == pg.OnConflictAction_ONCONFLICT_UPDATE {
+		t.noteWrite(rel, "update")
+	}
 	cols, err := t.insertColumns(rel, ins.Cols)
 	if err != nil {
 		return nil, err
