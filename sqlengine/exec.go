@@ -82,7 +82,18 @@ func (c *sqliteConn) runSteps(ctx context.Context, rec *stmtRecord, visit func([
 		return res, err
 	}
 	dg := newDigest()
-	for _, st := range rec.Steps {
+	for i := 0; i < len(rec.Steps); i++ {
+		st := rec.Steps[i]
+		if st.Flags&stepFeed != 0 {
+			if i+1 >= len(rec.Steps) {
+				return res, errBadRecord
+			}
+			i++
+			if err := c.runFeed(ctx, st, rec.Steps[i], dg); err != nil {
+				return res, err
+			}
+			continue
+		}
 		if st.Flags&stepRows != 0 {
 			err := c.query(ctx, st.SQL, st.Args, func(row []driver.Value) error {
 				res.returned++
@@ -118,6 +129,33 @@ func (c *sqliteConn) runSteps(ctx context.Context, rec *stmtRecord, visit func([
 	res.seqs = c.env.StatementSequenceValues()
 	res.digest = dg.h
 	return res, nil
+}
+
+// runFeed runs a step whose rows are not the statement's result but the
+// arguments of the next step, which runs once per row: a data-modifying
+// WITH query's RETURNING rows are captured into a temporary table this way
+// (translate/cte_dml.go). The rows are read to the end before the first is
+// written, and they feed the digest like result rows do.
+func (c *sqliteConn) runFeed(ctx context.Context, src, dst stepRecord, dg *digest) error {
+	var rows [][]any
+	err := c.query(ctx, src.SQL, src.Args, func(row []driver.Value) error {
+		r := make([]any, len(row))
+		for i, v := range row {
+			dg.value(v)
+			r[i] = copyValue(v)
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := c.exec(ctx, dst.SQL, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *sqliteConn) loadSequences(oids []uint32) (map[uint32]funcs.SequenceRow, error) {

@@ -36,6 +36,9 @@ type statement struct {
 func (st *statement) translate() error {
 	cat := st.s.catalog()
 	plan, err := translate.Translate(cat, st.raw.Node, st.paramOIDs, st.s.options())
+	if name := translate.BlockOnly(st.raw.Node); err != nil && name != "" && !st.s.inBlock() {
+		return pgerr.New(pgerr.NoActiveSQLTransaction, "%s can only be used in transaction blocks", name)
+	}
 	st.onLeader = false
 	if st.s.needsLeaderDescription(plan, err) {
 		ctx, cancel := context.WithTimeout(context.Background(), leaderDescribeTimeout)
@@ -156,6 +159,11 @@ func (st *statement) Bind(ctx context.Context, params []any) (pgwire.Portal, err
 		if err := st.translateFresh(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if len(params) == 0 && st.plan.FirstParam > 0 {
+		// Only a simple query binds no parameters to a statement that has
+		// some: pgwire checks the count of a Bind message itself.
+		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $%d", st.plan.FirstParam)
 	}
 	if len(params) != len(st.plan.Params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d",
@@ -312,6 +320,9 @@ func bindSteps(plan *translate.Plan, params []any) ([]stepRecord, error) {
 		}
 		if st.Count {
 			flags |= stepCount
+		}
+		if st.Feed {
+			flags |= stepFeed
 		}
 		var stepArgs []any
 		if len(st.Args) > 0 {

@@ -18,7 +18,7 @@ import (
 //	  per statement:
 //	    byte    flags (flagInternal, flagSchemaChange, flagEffects)
 //	    uvarint nseq, then nseq × uvarint sequence OID
-//	    uvarint nstep, then per step: byte step flags (stepRows, stepCount),
+//	    uvarint nstep, then per step: byte step flags (stepRows, stepCount, stepFeed),
 //	            string SQL, uvarint nargs, args
 //	    8 bytes result digest
 //	    string  expected SQLSTATE ("" = success)
@@ -58,9 +58,12 @@ type stepRecord struct {
 
 // Step flags: which step's rows are the result and which step's change
 // count is the row count; both feed the digest.
+// stepFeed marks a step whose rows are bound, one row at a time, as the
+// arguments of the step after it (see runFeed).
 const (
 	stepRows  = 1 << 0
 	stepCount = 1 << 1
+	stepFeed  = 1 << 2
 )
 
 var errBadRecord = errors.New("sqlengine: malformed statement record")

@@ -46,6 +46,16 @@ func (t *translator) vacuum(vs *pg.VacuumStmt) (*Plan, error) {
 	return &Plan{Kind: KindNoop, Tag: tag}, nil
 }
 
+// BlockOnly names a statement PostgreSQL refuses outside a transaction
+// block before looking at what it names ("LOCK TABLE"), or returns "": an
+// error translating it is reported as 25P01 outside a block.
+func BlockOnly(node *pg.Node) string {
+	if _, ok := node.GetNode().(*pg.Node_LockStmt); ok {
+		return "LOCK TABLE"
+	}
+	return ""
+}
+
 func (t *translator) lockTable(ls *pg.LockStmt) (*Plan, error) {
 	if _, err := t.relationsOf(ls.Relations); err != nil {
 		return nil, err
@@ -227,6 +237,9 @@ func (t *translator) createView(vs *pg.ViewStmt) (*Plan, error) {
 	sel := vs.Query.GetSelectStmt()
 	if sel == nil {
 		return nil, pgerr.Unsupported("this view query")
+	}
+	if sel.WithClause != nil && hasModifying(sel.WithClause) {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "views must not contain data-modifying statements in WITH")
 	}
 	nsp, err := t.creationNamespace(vs.View.Schemaname)
 	if err != nil {

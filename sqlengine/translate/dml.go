@@ -27,6 +27,7 @@ func (t *translator) targetTable(rv *pg.RangeVar, verb string) (*catalog.Relatio
 	if rel.Kind != catalog.KindTable || catalog.IsSystemSchema(rel.Namespace.Name) {
 		return nil, "", pgerr.New(pgerr.WrongObjectType, "cannot %s relation %q", verb, rel.Name)
 	}
+	t.noteWrite(rel, verb)
 	alias := rel.Name
 	if rv.Alias != nil {
 		alias = rv.Alias.Aliasname
@@ -35,14 +36,19 @@ func (t *translator) targetTable(rv *pg.RangeVar, verb string) (*catalog.Relatio
 }
 
 func (t *translator) insertPlan(ins *pg.InsertStmt) (*Plan, error) {
-	if ins.WithClause != nil {
-		return nil, pgerr.Unsupported("WITH in INSERT")
+	if w := ins.WithClause; w != nil {
+		ins.WithClause = nil
+		defer func() { ins.WithClause = w }()
+		return t.withStatement(w, func() (*Plan, error) { return t.insertPlan(ins) })
 	}
 	rel, alias, err := t.targetTable(ins.Relation, "insert into")
 	if err != nil {
 		return nil, err
 	}
 	t.target = rel
+	if oc := ins.OnConflictClause; oc != nil && oc.Action == pg.OnConflictAction_ONCONFLICT_UPDATE {
+		t.noteWrite(rel, "update")
+	}
 	cols, err := t.insertColumns(rel, ins.Cols)
 	if err != nil {
 		return nil, err
@@ -534,8 +540,10 @@ func (t *translator) returning(b *strings.Builder, plan *Plan, target *rangeItem
 }
 
 func (t *translator) updatePlan(up *pg.UpdateStmt) (*Plan, error) {
-	if up.WithClause != nil {
-		return nil, pgerr.Unsupported("WITH in UPDATE")
+	if w := up.WithClause; w != nil {
+		up.WithClause = nil
+		defer func() { up.WithClause = w }()
+		return t.withStatement(w, func() (*Plan, error) { return t.updatePlan(up) })
 	}
 	rel, alias, err := t.targetTable(up.Relation, "update")
 	if err != nil {
@@ -575,8 +583,10 @@ func (t *translator) updatePlan(up *pg.UpdateStmt) (*Plan, error) {
 }
 
 func (t *translator) deletePlan(del *pg.DeleteStmt) (*Plan, error) {
-	if del.WithClause != nil {
-		return nil, pgerr.Unsupported("WITH in DELETE")
+	if w := del.WithClause; w != nil {
+		del.WithClause = nil
+		defer func() { del.WithClause = w }()
+		return t.withStatement(w, func() (*Plan, error) { return t.deletePlan(del) })
 	}
 	rel, alias, err := t.targetTable(del.Relation, "delete from")
 	if err != nil {

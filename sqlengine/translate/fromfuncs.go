@@ -106,8 +106,9 @@ func (t *translator) addFunctionItem(s *scope, rf *pg.RangeFunction, res srfResu
 	if s.item(alias) != nil {
 		return "", pgerr.New(pgerr.DuplicateAlias, "table name %q specified more than once", alias)
 	}
-	if len(colNames) > len(res.cols)+b2i(rf.Ordinality) {
-		return "", pgerr.New(pgerr.SyntaxError, "too many column aliases specified for function %s", res.defName)
+	if n := len(res.cols) + b2i(rf.Ordinality); len(colNames) > n {
+		return "", pgerr.New(pgerr.InvalidColumnReference, "table %q has %d columns available but %d columns specified",
+			alias, n, len(colNames))
 	}
 	ref := quote(alias)
 	item := &rangeItem{name: alias, sqlAlias: alias}

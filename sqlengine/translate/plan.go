@@ -38,6 +38,10 @@ type Plan struct {
 	Steps []Step
 	// Params are the types of $1..$n.
 	Params []pgval.OID
+	// FirstParam is the number of the first parameter the statement
+	// refers to (0: none), which PostgreSQL names when a simple query,
+	// which has no parameters, refers to one.
+	FirstParam int
 	// Columns describe the returned rows (nil when none).
 	Columns []Column
 	// SchemaChange is set for DDL: the catalog must be reloaded after the
@@ -139,6 +143,10 @@ type Step struct {
 	Rows bool
 	// Count marks the step whose changes() is the row count in the tag.
 	Count bool
+	// Feed marks a step whose rows are bound, one row at a time, as the
+	// arguments of the next step (a data-modifying WITH query's RETURNING
+	// rows captured into a temporary table); the next step has no Args.
+	Feed bool
 }
 
 // Arg binds one SQLite placeholder.

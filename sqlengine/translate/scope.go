@@ -283,6 +283,9 @@ func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
 	}
 	if rv.Schemaname == "" {
 		if c := t.lookupCTE(rv.Relname); c != nil {
+			if err := t.noteCTE(c, rv); err != nil {
+				return "", err
+			}
 			item := &rangeItem{name: alias, sqlAlias: alias, cols: append([]scopeCol(nil), c.cols...)}
 			renameCols(item.cols, colAliases)
 			s.items = append(s.items, item)
@@ -293,6 +296,7 @@ func (t *translator) fromRangeVar(s *scope, rv *pg.RangeVar) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	t.noteRead(rel)
 	if rel.Kind != catalog.KindTable && rel.Kind != catalog.KindView && rel.Kind != catalog.KindSequence {
 		return "", pgerr.New(pgerr.WrongObjectType, "%q is not a table", rel.Name)
 	}

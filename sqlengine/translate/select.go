@@ -26,8 +26,11 @@ type outCol struct {
 
 // cte is a WITH query visible to the statement.
 type cte struct {
-	name string
+	name string // its SQLite name
 	cols []scopeCol
+	// noReturning marks a data-modifying query without RETURNING, which
+	// cannot be read.
+	noReturning bool
 }
 
 func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
@@ -36,6 +39,14 @@ func (t *translator) selectPlan(sel *pg.SelectStmt) (*Plan, error) {
 	}
 	if plan, err := t.setConfigPlan(sel); plan != nil || err != nil {
 		return plan, err
+	}
+	if w := sel.WithClause; w != nil && hasModifying(w) && !t.inWith {
+		if sel.IntoClause != nil {
+			return nil, pgerr.Unsupported("SELECT INTO with a data-modifying WITH query")
+		}
+		sel.WithClause = nil
+		defer func() { sel.WithClause = w }()
+		return t.modifyingWith(w, func() (*Plan, error) { return t.selectPlan(sel) })
 	}
 	if sel.IntoClause != nil {
 		into := sel.IntoClause
@@ -616,9 +627,9 @@ func (t *translator) withClause(s *scope, w *pg.WithClause) (string, error) {
 		c := n.GetCommonTableExpr()
 		sel, ok := c.Ctequery.Node.(*pg.Node_SelectStmt)
 		if !ok {
-			return "", pgerr.Unsupported("data-modifying statements in WITH")
+			return "", notTopLevel() // a top-level one is handled by modifyingWith
 		}
-		q, err := t.cteQuery(s, c, sel.SelectStmt, w.Recursive, frame)
+		q, err := t.cteQuery(s, c, sel.SelectStmt, w.Recursive, frame, c.Ctename)
 		if err != nil {
 			return "", err
 		}
@@ -644,16 +655,17 @@ func (t *translator) withClause(s *scope, w *pg.WithClause) (string, error) {
 }
 
 // cteQuery translates one CTE body; a recursive one is registered with the
-// columns of its non-recursive arm before its recursive arm is translated.
+// columns of its non-recursive arm before its recursive arm is translated,
+// under its SQLite name sqlName.
 func (t *translator) cteQuery(s *scope, c *pg.CommonTableExpr, sel *pg.SelectStmt, recursive bool,
-	frame map[string]*cte) (query, error) {
+	frame map[string]*cte, sqlName string) (query, error) {
 	if recursive && sel.Op == pg.SetOperation_SETOP_UNION && sel.Larg != nil {
 		base, err := t.selectQuery(&scope{parent: s.parent}, sel.Larg)
 		if err != nil {
 			return query{}, err
 		}
 		aliases := names(c.Aliascolnames)
-		def := &cte{name: c.Ctename}
+		def := &cte{name: sqlName}
 		for i, col := range base.cols {
 			name := col.Name
 			if i < len(aliases) {

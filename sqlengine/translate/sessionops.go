@@ -232,6 +232,9 @@ func advisoryFunctionTable() map[string]fnSpec {
 const cursorOptHold = 0x0020
 
 func (t *translator) declareCursor(dc *pg.DeclareCursorStmt) (*Plan, error) {
+	if w := dc.Query.GetSelectStmt().GetWithClause(); w != nil && hasModifying(w) {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "DECLARE CURSOR must not contain data-modifying statements in WITH")
+	}
 	q, err := t.statement(dc.Query)
 	if err != nil {
 		return nil, err

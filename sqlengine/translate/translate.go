@@ -81,6 +81,7 @@ func Translate(cat *catalog.Catalog, node *pg.Node, paramOIDs []uint32, opts Opt
 		return nil, err
 	}
 	plan.Params = t.finalParams()
+	plan.FirstParam = t.firstParam
 	t.bindSessionSeqs(plan)
 	plan.CatalogVersion = cat.Version
 	plan.Volatile = plan.Volatile || t.volatile
@@ -119,6 +120,13 @@ type translator struct {
 	// sessionSeqs are the sequences whose session currval the statement
 	// reads (0: lastval), in the order of their argument tokens.
 	sessionSeqs []uint32
+	// access records what the part of a statement with data-modifying
+	// WITH queries being translated reads and writes (cte_access.go).
+	access *access
+	// inWith is set while a data-modifying WITH query is translated.
+	inWith bool
+	// firstParam is the first parameter number noted (Plan.FirstParam).
+	firstParam int
 }
 
 func newTranslator(cat *catalog.Catalog, paramOIDs []uint32, opts Options) *translator {
@@ -261,6 +269,9 @@ func (t *translator) allocOID() uint32 {
 func (t *translator) noteParam(n int) error {
 	if n < 1 || n > 65535 {
 		return pgerr.New(pgerr.UndefinedParameter, "there is no parameter $%d", n)
+	}
+	if t.firstParam == 0 {
+		t.firstParam = n
 	}
 	for len(t.params) < n {
 		t.params = append(t.params, pgval.Unspecified)
