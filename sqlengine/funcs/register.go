@@ -40,6 +40,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range jsonOpFunctions() {
 		pure[name] = f
 	}
+	for name, f := range builtinFunctions() {
+		pure[name] = f
+	}
 	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
@@ -75,6 +78,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 			MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return mk(), nil }}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
 		}
+	}
+	if err := registerBuiltinAggregates(d); err != nil {
+		return err
 	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
 }
