@@ -9,12 +9,18 @@ import (
 // builtinFunctions are the pure functions behind PostgreSQL's formatting,
 // mathematical and date/time built-ins.
 func builtinFunctions() map[string]fnDef {
-	return map[string]fnDef{
+	out := map[string]fnDef{
 		"chr2_to_char_time":      {4, toCharTime},
 		"chr2_to_char_num":       {3, toCharNum},
 		"chr2_to_date":           {2, toDate},
 		"chr2_to_timestamp_text": {3, toTimestampText},
 	}
+	for _, table := range []map[string]fnDef{floatMathFunctions(), numericMathFunctions()} {
+		for name, f := range table {
+			out[name] = f
+		}
+	}
+	return out
 }
 
 // builtinAggregates are the statistical aggregates.

@@ -96,6 +96,7 @@ func contextFunctions(env *Env) map[string]fnDef {
 		"chr2_random": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
 			return env.random().Float64(), nil
 		}},
+		"chr2_setseed":   {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) { return env.setseed(a[0]) }},
 		"chr2_uuid":      {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.uuid(), nil }},
 		"chr2_effect_id": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.effectID(), nil }},
 		"chr2_backend_pid": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
