@@ -28,7 +28,21 @@ func builtinAggregates() map[string]struct {
 	n    int32
 	make func() sqlite.AggregateFunction
 } {
-	return nil
+	out := map[string]struct {
+		n    int32
+		make func() sqlite.AggregateFunction
+	}{}
+	for stem, mode := range statModes {
+		out["chr2_"+stem+"_num"] = struct {
+			n    int32
+			make func() sqlite.AggregateFunction
+		}{1, func() sqlite.AggregateFunction { return &numericStat{mode: mode} }}
+		out["chr2_"+stem+"_float"] = struct {
+			n    int32
+			make func() sqlite.AggregateFunction
+		}{1, func() sqlite.AggregateFunction { return &floatStat{mode: mode} }}
+	}
+	return out
 }
 
 func registerBuiltinAggregates(d *sqlite.Driver) error {
