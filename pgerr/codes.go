@@ -131,6 +131,7 @@ const (
 	IntervalFieldOverflow               Code = "22015"
 	InvalidArgumentForLogarithm         Code = "2201E"
 	InvalidArgumentForPowerFunction     Code = "2201F"
+	InvalidArgumentForWidthBucket       Code = "2201G"
 	InvalidRowCountInLimitClause        Code = "2201W"
 	InvalidRowCountInResultOffsetClause Code = "2201X"
 	SequenceGeneratorLimitExceeded      Code = "2200H"

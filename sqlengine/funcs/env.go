@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -30,7 +31,10 @@ type Env struct {
 	// statement_timeout end a pg_sleep.
 	Ctx context.Context
 
-	rng       *rand.Rand
+	rng *rand.Rand
+	// userSeed is what setseed() chose in this transaction (nil: none); it
+	// replaces the entry's seed for the random values that follow.
+	userSeed  *uint64
 	effectNum uint32
 	seqs      map[uint32]*seqState
 	// currvals holds nextval results of the current transaction.
@@ -61,6 +65,7 @@ func (e *Env) BeginStatement(stmt uint32) {
 	e.Stmt = stmt
 	e.effectNum = 0
 	e.rng = nil
+	e.userSeed = nil
 	e.seqs = nil
 	e.stmtSeqs = SequenceValues{}
 }
@@ -94,11 +99,30 @@ func (e *Env) BeginTransaction(blockTime time.Time, term, seq, seed uint64) {
 
 func (e *Env) random() *rand.Rand {
 	if e.rng == nil {
+		seed := e.Seed
+		if e.userSeed != nil {
+			seed = *e.userSeed
+		}
 		var b [8]byte
 		binary.BigEndian.PutUint32(b[:4], e.Stmt)
-		e.rng = rand.New(rand.NewPCG(e.Seed, e.Seed^binary.BigEndian.Uint64(b[:])^0x9e3779b97f4a7c15))
+		e.rng = rand.New(rand.NewPCG(seed, seed^binary.BigEndian.Uint64(b[:])^0x9e3779b97f4a7c15))
 	}
 	return e.rng
+}
+
+// setseed is setseed(x): the random values after it in the statement come
+// from a stream seeded by x and the statement's ordinal.
+func (e *Env) setseed(v driver.Value) (driver.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	x := asFloat(v)
+	if x < -1 || x > 1 || math.IsNaN(x) {
+		return nil, Error(pgerr.InvalidParameterValue, "setseed parameter %g is out of allowed range [-1,1]", x)
+	}
+	seed := math.Float64bits(x)
+	e.userSeed, e.rng = &seed, nil
+	return "", nil
 }
 
 func (e *Env) now() string { return e.BlockTime.Format(sqltype.TimestampLayout) }

@@ -40,6 +40,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range jsonOpFunctions() {
 		pure[name] = f
 	}
+	for name, f := range builtinFunctions() {
+		pure[name] = f
+	}
 	for name, f := range pure {
 		if err := d.RegisterFunction(name, &sqlite.FunctionImpl{NArgs: f.nargs, Deterministic: true, Scalar: f.fn}); err != nil {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
@@ -76,6 +79,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 			return fmt.Errorf("funcs: register %s: %w", name, err)
 		}
 	}
+	if err := registerBuiltinAggregates(d); err != nil {
+		return err
+	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
 }
 
@@ -90,6 +96,7 @@ func contextFunctions(env *Env) map[string]fnDef {
 		"chr2_random": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
 			return env.random().Float64(), nil
 		}},
+		"chr2_setseed":   {1, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) { return env.setseed(a[0]) }},
 		"chr2_uuid":      {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.uuid(), nil }},
 		"chr2_effect_id": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) { return env.effectID(), nil }},
 		"chr2_backend_pid": {0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {

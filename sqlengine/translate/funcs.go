@@ -55,6 +55,9 @@ func init() {
 	for name, spec := range stringFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range builtinFunctionTable() {
+		functions[name] = spec
+	}
 }
 
 func functionTable() map[string]fnSpec {
@@ -118,8 +121,6 @@ func functionTable() map[string]fnSpec {
 		"timezone":   {special: fnTimezone},
 		"date_part":  {special: fnDatePart},
 		"extract":    {special: fnDatePart},
-		"to_timestamp": {sqlName: "chr2_to_timestamp", args: []pgval.OID{flt8}, ret: pgval.TimestamptzOID,
-			minArgs: 1, maxArgs: 1},
 
 		// json
 
