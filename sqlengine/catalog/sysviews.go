@@ -263,9 +263,10 @@ const pgAttributeSQL = `SELECT a.rel AS attrelid, a.name AS attname, a.type_oid 
 
 // attributeRowsSQL is the columns of tables and of indexes: an index has one
 // attribute per key column, named and typed after the table column ("expr"
-// and no type for an expression, whose type is not recorded).
+// and for an expression key the name and type recorded with it).
 const attributeRowsSQL = `SELECT rel, num, name, type_oid, typmod, not_null, default_pg, identity FROM _chr2_attributes
-	UNION ALL SELECT x.oid, j.key + 1, coalesce(c.name, 'expr'), coalesce(c.type_oid, 0), coalesce(c.typmod, -1), 0,
+	UNION ALL SELECT x.oid, j.key + 1, coalesce(c.name, json_extract(x.exprs, '$[' || j.key || '].n'), 'expr'),
+	coalesce(c.type_oid, json_extract(x.exprs, '$[' || j.key || '].t'), 0), coalesce(c.typmod, -1), 0,
 	NULL, '' FROM _chr2_indexes x JOIN json_each('[' || x.columns || ']') j
 	LEFT JOIN _chr2_attributes c ON c.rel = x.rel AND c.num = j.value`
 
@@ -282,7 +283,8 @@ const pgIndexSQL = `SELECT x.oid AS indexrelid, x.rel AS indrelid,
 	0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin, 1 AS indisready, 1 AS indislive, 0 AS indisreplident,
 	chr2_csv_map(x.columns, 'vector') AS indkey, chr2_csv_map(x.columns, 'zeros') AS indcollation,
 	chr2_csv_map(x.columns, 'zeros') AS indclass, chr2_csv_map(x.desc_flags, 'indoption') AS indoption,
-	NULL AS indexprs, nullif(x.predicate, '') AS indpred FROM _chr2_indexes x`
+	(SELECT group_concat(json_extract(e.value, '$.e'), ', ') FROM json_each(nullif(x.exprs, '')) e
+	WHERE e.type = 'object') AS indexprs, nullif(x.predicate, '') AS indpred FROM _chr2_indexes x`
 
 const pgConstraintCols = "oid oid, conname name, connamespace oid, contype char, condeferrable bool, " +
 	"condeferred bool, convalidated bool, conrelid oid, contypid oid, conindid oid, conparentid oid, " +

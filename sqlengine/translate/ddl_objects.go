@@ -30,19 +30,9 @@ func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
 		return nil, err
 	}
 	idx := &catalog.Index{Unique: is.Unique}
-	var keys []string
-	for _, p := range is.IndexParams {
-		ie := p.GetIndexElem()
-		if ie.Name == "" {
-			return nil, pgerr.Unsupported("expression indexes")
-		}
-		col, ok := rel.Column(ie.Name)
-		if !ok {
-			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", ie.Name)
-		}
-		keys = append(keys, col.Name)
-		idx.Columns = append(idx.Columns, col.Num)
-		idx.Desc = append(idx.Desc, ie.Ordering == pg.SortByDir_SORTBY_DESC)
+	keys, err := t.indexKeys(td, idx, is.IndexParams)
+	if err != nil {
+		return nil, err
 	}
 	if is.WhereClause != nil {
 		idx.Predicate = deparseExpr(is.WhereClause)

@@ -212,7 +212,9 @@ func fnIndexDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if col, err = t.coerce(col, int4); err != nil {
 		return expr{}, err
 	}
-	sql := "(CASE WHEN " + col.sql + " = 0 THEN " + def.sql + " ELSE chr2_index_column(" + def.sql + ", " + col.sql + ") END)"
+	// Past the last key PostgreSQL returns '' (NULL only for no index).
+	sql := "(CASE WHEN " + col.sql + " = 0 THEN " + def.sql + " ELSE coalesce(chr2_index_column(" + def.sql + ", " +
+		col.sql + "), CASE WHEN " + def.sql + " IS NOT NULL THEN '' END) END)"
 	return typed(sql, text, "pg_get_indexdef"), nil
 }
 
