@@ -39,6 +39,8 @@ type Catalog struct {
 	nspByOID   map[uint32]*Namespace
 	relations  map[uint32]*Relation
 	byName     map[qualName]*Relation
+	types      map[uint32]*Type
+	typeByName map[qualName]*Type
 }
 
 type qualName struct{ nsp, name string }

@@ -124,7 +124,7 @@ func Load(q Querier) (*Catalog, error) {
 		byName:     map[qualName]*Relation{},
 	}
 	steps := []func(Querier) error{c.loadMeta, c.loadNamespaces, c.loadRelations,
-		c.loadAttributes, c.loadIndexes, c.loadConstraints, c.loadSequences}
+		c.loadAttributes, c.loadIndexes, c.loadConstraints, c.loadSequences, c.loadTypes}
 	for _, step := range steps {
 		if err := step(q); err != nil {
 			return nil, fmt.Errorf("catalog: load: %w", err)

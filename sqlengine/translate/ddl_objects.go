@@ -211,6 +211,8 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 			return pgerr.New(pgerr.UndefinedObject, "extension %q does not exist", strVal(obj))
 		}
 		return nil
+	case pg.ObjectType_OBJECT_TYPE, pg.ObjectType_OBJECT_DOMAIN:
+		return t.dropType(d, ds, obj) // enums.go
 	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_SEQUENCE, pg.ObjectType_OBJECT_VIEW:
 	default:
 		return pgerr.Unsupported("DROP " + objectTypeName(ds.RemoveType))

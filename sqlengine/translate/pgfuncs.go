@@ -18,9 +18,8 @@ import (
 // translation time.
 
 func catalogFunctionTable() map[string]fnSpec {
-	oidT := pgval.OIDOID
 	return map[string]fnSpec{
-		"format_type":                        {sqlName: "chr2_format_type", args: []pgval.OID{oidT, int4}, ret: text, minArgs: 2, maxArgs: 2},
+		"format_type":                        {special: fnFormatType},
 		"pg_get_expr":                        {special: fnPgGetExpr},
 		"pg_get_indexdef":                    {special: fnIndexDef},
 		"pg_get_constraintdef":               {special: fnConstraintDef},
@@ -506,7 +505,7 @@ func (t *translator) regOutput(sql string, typ pgval.OID) string {
 			"FROM _chr2_relations _rr JOIN _chr2_namespaces _rn ON _rn.oid = _rr.nsp WHERE _rr.oid = " + sql + "), " +
 			t.systemRelName(sql) + ", CAST(" + sql + " AS TEXT))"
 	case pgval.RegtypeOID:
-		return "CASE WHEN " + sql + " = 0 THEN '-' ELSE chr2_format_type(" + sql + ", NULL) END"
+		return "CASE WHEN " + sql + " = 0 THEN '-' ELSE " + formatTypeSQL(sql, "NULL") + " END"
 	case pgval.RegnamespaceOID:
 		return "coalesce((SELECT _rn.name FROM _chr2_namespaces _rn WHERE _rn.oid = " + sql + "), CAST(" + sql + " AS TEXT))"
 	case pgval.RegprocOID, pgval.RegprocedureOID, pgval.RegoperOID:

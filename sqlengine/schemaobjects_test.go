@@ -97,3 +97,29 @@ func TestFormatUpgradeFrom2(t *testing.T) {
 		t.Fatalf("upgraded layout: %v %v", rows, err)
 	}
 }
+
+// Enum values bound as parameters are checked when the statement runs, and
+// results carry the enum's own type OID.
+func TestEnumParamsAndDescription(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+	must(t, s, "CREATE TABLE feelings (id int, m mood)")
+	must(t, s, "INSERT INTO feelings VALUES ($1, $2)", "1", "happy")
+	var pe *pgerr.Error
+	err := run(t, s, "INSERT INTO feelings VALUES ($1, $2)", "2", "angry")[0].err
+	if !errors.As(err, &pe) || pe.Code != pgerr.InvalidTextRepresentation ||
+		pe.Message != `invalid input value for enum mood: "angry"` {
+		t.Fatalf("got %v, want 22P02 invalid input value for enum mood", err)
+	}
+	r := must(t, s, "SELECT m FROM feelings WHERE m < $1", "ok")
+	if len(r.rows) != 0 {
+		t.Fatalf("happy < ok: got %v", r.rows)
+	}
+	r = must(t, s, "SELECT m FROM feelings")
+	ty, ok := c.leader.cat.Load().LookupType("public", "mood", nil)
+	if !ok || len(r.types) != 1 || uint32(r.types[0]) != ty.OID || rowsText(r.rows) != "happy" {
+		t.Fatalf("got %v %v, want the enum's OID", r.types, r.rows)
+	}
+	c.waitConverged(t)
+}
