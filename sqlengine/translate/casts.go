@@ -61,6 +61,9 @@ func needsConversion(from, to pgval.OID) bool {
 
 // castExpr converts e to target explicitly (CAST / ::).
 func (t *translator) castExpr(e expr, target pgval.OID, mod int32) (expr, error) {
+	if ty := t.domainType(target); ty != nil {
+		return t.castToDomain(e, ty) // domains.go
+	}
 	if ty := t.enumType(target); ty != nil {
 		return t.coerceEnum(e, ty, true) // enums.go
 	}
