@@ -16,15 +16,7 @@ import (
 // check.
 
 // domainType returns the domain with the given OID, nil for any other type.
-func (t *translator) domainType(oid pgval.OID) *catalog.Type {
-	if uint32(oid) < catalog.FirstUserOID {
-		return nil
-	}
-	if ty, ok := t.cat.Type(uint32(oid)); ok && ty.Kind == catalog.TypeDomain {
-		return ty
-	}
-	return nil
-}
+func (t *translator) domainType(oid pgval.OID) *catalog.Type { return t.userType(oid, catalog.TypeDomain) }
 
 func (t *translator) createDomain(cs *pg.CreateDomainStmt) (*Plan, error) {
 	nsp, name, err := t.newTypeName(cs.Domainname)

@@ -23,16 +23,20 @@ import (
 // bumps the schema version, so plans are translated again with the new
 // ranks.
 
-// enumType returns the enum with the given OID, nil for any other type.
-func (t *translator) enumType(oid pgval.OID) *catalog.Type {
+// userType returns the user-defined type of the given OID and kind, nil
+// for any other type.
+func (t *translator) userType(oid pgval.OID, kind byte) *catalog.Type {
 	if uint32(oid) < catalog.FirstUserOID {
 		return nil
 	}
-	if ty, ok := t.cat.Type(uint32(oid)); ok && ty.Kind == catalog.TypeEnum {
+	if ty, ok := t.cat.Type(uint32(oid)); ok && ty.Kind == kind {
 		return ty
 	}
 	return nil
 }
+
+// enumType returns the enum with the given OID, nil for any other type.
+func (t *translator) enumType(oid pgval.OID) *catalog.Type { return t.userType(oid, catalog.TypeEnum) }
 
 // enumSortKey is the rank of an enum value in declaration order.
 func enumSortKey(sql string, ty *catalog.Type) string {
