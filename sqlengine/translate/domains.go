@@ -16,7 +16,9 @@ import (
 // check.
 
 // domainType returns the domain with the given OID, nil for any other type.
-func (t *translator) domainType(oid pgval.OID) *catalog.Type { return t.userType(oid, catalog.TypeDomain) }
+func (t *translator) domainType(oid pgval.OID) *catalog.Type {
+	return t.userType(oid, catalog.TypeDomain)
+}
 
 func (t *translator) createDomain(cs *pg.CreateDomainStmt) (*Plan, error) {
 	nsp, name, err := t.newTypeName(cs.Domainname)
