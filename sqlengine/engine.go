@@ -125,7 +125,12 @@ func (e *Engine) initState(wc *sqliteConn, fresh bool) error {
 	if err != nil || len(rows) != 1 {
 		return fmt.Errorf("sqlengine: %s is not a chr2sql state database: %v", filepath.Join(e.cfg.Dir, StateFile), err)
 	}
-	if v, _ := rows[0][0].(int64); v != catalog.FormatVersion {
+	if v, _ := rows[0][0].(int64); v != catalog.FormatVersion && catalog.Upgrade(v) != nil {
+		stmts := append(append([]string{"BEGIN"}, catalog.Upgrade(v)...), "COMMIT")
+		if err := wc.execScript(ctx, stmts...); err != nil {
+			return fmt.Errorf("sqlengine: upgrade state database from format %d: %w", v, err)
+		}
+	} else if v != catalog.FormatVersion {
 		return fmt.Errorf("sqlengine: state database format %v, this build reads %d", rows[0][0], catalog.FormatVersion)
 	}
 	cat, err := catalog.Load(wc)

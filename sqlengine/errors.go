@@ -68,6 +68,9 @@ func mapError(err error, cat *catalog.Catalog) error {
 		return pgerr.Wrap(err, pgerr.DiskFull, "could not extend file: no space left on device")
 	case code == sqliteTooBig:
 		return pgerr.Wrap(err, pgerr.ProgramLimitExceeded, "value too large")
+	case strings.Contains(msg, "non-deterministic functions prohibited in index expressions"):
+		// chr2_now, chr2_random, … read the entry's context: not IMMUTABLE.
+		return pgerr.New(pgerr.InvalidObjectDefinition, "functions in index expression must be marked IMMUTABLE")
 	case strings.Contains(msg, "cannot store") && strings.Contains(msg, "value in"):
 		return pgerr.Wrap(err, pgerr.DatatypeMismatch, "value does not match the column type")
 	}
@@ -95,6 +98,8 @@ func sqliteMessage(msg string) string {
 // constraintError maps SQLite constraint failures to PostgreSQL's errors.
 func constraintError(msg string, cat *catalog.Catalog) error {
 	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed: index '"):
+		return exprIndexViolation(msg, cat)
 	case strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "PRIMARY KEY"):
 		table, cols := failedColumns(msg, "UNIQUE constraint failed: ")
 		name := uniqueConstraintName(cat, table, cols)
@@ -222,4 +227,26 @@ func constraintRelation(cat *catalog.Catalog, name string) string {
 		}
 	}
 	return ""
+}
+
+// exprIndexViolation maps SQLite's "UNIQUE constraint failed: index 'x'",
+// its message for a unique index with expression keys, to the index's
+// PostgreSQL name; the key values are not known here.
+func exprIndexViolation(msg string, cat *catalog.Catalog) error {
+	name := msg[strings.Index(msg, "index '")+len("index '"):]
+	if i := strings.IndexByte(name, '\''); i >= 0 {
+		name = name[:i]
+	}
+	table := ""
+	if cat != nil {
+		for _, rel := range cat.Relations() {
+			for _, idx := range rel.Indexes {
+				if idx.SQLiteName == name {
+					name, table = idx.Name, rel.Name
+				}
+			}
+		}
+	}
+	return pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint %q", name).
+		WithConstraint(table, name)
 }

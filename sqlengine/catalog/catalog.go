@@ -39,6 +39,8 @@ type Catalog struct {
 	nspByOID   map[uint32]*Namespace
 	relations  map[uint32]*Relation
 	byName     map[qualName]*Relation
+	types      map[uint32]*Type
+	typeByName map[qualName]*Type
 }
 
 type qualName struct{ nsp, name string }
@@ -97,6 +99,27 @@ type Index struct {
 	SQLiteName string
 	Desc       []bool // per key column: DESC
 	Predicate  string // partial index predicate as PostgreSQL text, "" if none
+	// Exprs holds, per key column, the expression of an expression key
+	// (Columns entry 0); nil when the index has none. See IndexExpr.
+	Exprs []*IndexExpr
+}
+
+// IndexExpr is one expression key of an index: its PostgreSQL text, the
+// name PostgreSQL gives the index column ("lower", "expr", …) and its type.
+type IndexExpr struct {
+	Text string    `json:"e"`
+	Name string    `json:"n"`
+	Type pgval.OID `json:"t"`
+	// SQL is the SQLite form the index was created with.
+	SQL string `json:"s"`
+}
+
+// Expr returns the expression of key column i, nil for a plain column.
+func (x *Index) Expr(i int) *IndexExpr {
+	if i < len(x.Exprs) {
+		return x.Exprs[i]
+	}
+	return nil
 }
 
 // Constraint is a table constraint.

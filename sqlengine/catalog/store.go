@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,7 +10,7 @@ import (
 )
 
 // FormatVersion identifies the layout of the meta tables below.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Meta keys in _chr2_meta.
 const (
@@ -37,11 +38,12 @@ func Bootstrap() []string {
 		`CREATE TABLE _chr2_indexes (oid INTEGER PRIMARY KEY, rel INTEGER NOT NULL, name TEXT NOT NULL,
 			is_unique INTEGER NOT NULL, is_primary INTEGER NOT NULL, columns TEXT NOT NULL,
 			definition TEXT NOT NULL, sqlite_name TEXT NOT NULL,
-			desc_flags TEXT NOT NULL DEFAULT '', predicate TEXT NOT NULL DEFAULT '') STRICT`,
+			desc_flags TEXT NOT NULL DEFAULT '', predicate TEXT NOT NULL DEFAULT '', exprs TEXT NOT NULL DEFAULT '') STRICT`,
 		`CREATE TABLE _chr2_constraints (oid INTEGER PRIMARY KEY, rel INTEGER NOT NULL, name TEXT NOT NULL,
 			type TEXT NOT NULL, columns TEXT NOT NULL, ref_rel INTEGER NOT NULL DEFAULT 0,
 			ref_columns TEXT NOT NULL DEFAULT '', definition TEXT NOT NULL, index_oid INTEGER NOT NULL DEFAULT 0,
 			check_expr TEXT NOT NULL DEFAULT '', fk_actions TEXT NOT NULL DEFAULT '', is_deferrable INTEGER NOT NULL DEFAULT 0) STRICT`,
+		typesTable, enumLabelsTable,
 		`CREATE TABLE _chr2_descriptions (objoid INTEGER NOT NULL, classoid INTEGER NOT NULL, objsubid INTEGER NOT NULL,
 			description TEXT NOT NULL, PRIMARY KEY (objoid, classoid, objsubid)) STRICT`,
 		`CREATE TABLE _chr2_sequences (oid INTEGER PRIMARY KEY, last_value INTEGER NOT NULL,
@@ -53,6 +55,59 @@ func Bootstrap() []string {
 		fmt.Sprintf(`INSERT INTO _chr2_namespaces VALUES (%d, 'pg_catalog'), (%d, 'public'), (%d, 'information_schema')`,
 			PgCatalogOID, PublicOID, InformationSchemaOID),
 	}
+}
+
+// Tables added by format 3 (user-defined types).
+const (
+	typesTable = `CREATE TABLE _chr2_types (oid INTEGER PRIMARY KEY, nsp INTEGER NOT NULL, name TEXT NOT NULL,
+			kind TEXT NOT NULL, array_oid INTEGER NOT NULL DEFAULT 0, base_oid INTEGER NOT NULL DEFAULT 0,
+			typmod INTEGER NOT NULL DEFAULT -1, not_null INTEGER NOT NULL DEFAULT 0, default_pg TEXT,
+			con_oid INTEGER NOT NULL DEFAULT 0, con_name TEXT NOT NULL DEFAULT '', check_expr TEXT NOT NULL DEFAULT '',
+			UNIQUE (nsp, name)) STRICT`
+	enumLabelsTable = `CREATE TABLE _chr2_enum_labels (oid INTEGER PRIMARY KEY, type_oid INTEGER NOT NULL,
+			sortorder REAL NOT NULL, label TEXT NOT NULL, UNIQUE (type_oid, label)) STRICT`
+)
+
+// Upgrade returns the statements that bring a state database of format
+// from to FormatVersion, or nil when there is no path. Every node runs the
+// same statements on the same state, so their states stay identical.
+func Upgrade(from int64) []string {
+	if from != 2 {
+		return nil
+	}
+	return []string{
+		`ALTER TABLE _chr2_indexes ADD COLUMN exprs TEXT NOT NULL DEFAULT ''`,
+		typesTable, enumLabelsTable,
+		fmt.Sprintf(`UPDATE _chr2_meta SET value = %d WHERE key = '%s'`, FormatVersion, MetaFormat),
+	}
+}
+
+// FormatIndexExprs renders an index's expression keys as stored in
+// _chr2_indexes.exprs: a JSON array aligned with the key columns, null for
+// a plain column; "" when there is no expression key.
+func FormatIndexExprs(exprs []*IndexExpr) string {
+	for _, x := range exprs {
+		if x != nil {
+			b, err := json.Marshal(exprs)
+			if err != nil {
+				panic(fmt.Sprintf("catalog: encode index expressions: %v", err))
+			}
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// ParseIndexExprs is the inverse of FormatIndexExprs.
+func ParseIndexExprs(s string) ([]*IndexExpr, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []*IndexExpr
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("corrupt index expressions %q: %w", s, err)
+	}
+	return out, nil
 }
 
 // Querier runs a read-only query and returns all rows as SQLite values.
@@ -69,7 +124,7 @@ func Load(q Querier) (*Catalog, error) {
 		byName:     map[qualName]*Relation{},
 	}
 	steps := []func(Querier) error{c.loadMeta, c.loadNamespaces, c.loadRelations,
-		c.loadAttributes, c.loadIndexes, c.loadConstraints, c.loadSequences}
+		c.loadAttributes, c.loadIndexes, c.loadConstraints, c.loadSequences, c.loadTypes}
 	for _, step := range steps {
 		if err := step(q); err != nil {
 			return nil, fmt.Errorf("catalog: load: %w", err)
@@ -150,7 +205,7 @@ func (c *Catalog) loadAttributes(q Querier) error {
 
 func (c *Catalog) loadIndexes(q Querier) error {
 	rows, err := q.QueryAll(`SELECT oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name,
-		desc_flags, predicate FROM _chr2_indexes ORDER BY oid`)
+		desc_flags, predicate, exprs FROM _chr2_indexes ORDER BY oid`)
 	if err != nil {
 		return err
 	}
@@ -159,10 +214,14 @@ func (c *Catalog) loadIndexes(q Querier) error {
 		if !ok {
 			return fmt.Errorf("index %v of unknown relation %v", r[2], r[1])
 		}
+		exprs, err := ParseIndexExprs(asString(r[10]))
+		if err != nil {
+			return fmt.Errorf("index %v: %w", r[2], err)
+		}
 		rel.Indexes = append(rel.Indexes, &Index{OID: uint32(asInt(r[0])), Name: r[2].(string),
 			Unique: asInt(r[3]) != 0, Primary: asInt(r[4]) != 0, Columns: ParseAttnums(r[5].(string)),
 			Definition: r[6].(string), SQLiteName: r[7].(string), Desc: parseFlags(asString(r[8])),
-			Predicate: asString(r[9])})
+			Predicate: asString(r[9]), Exprs: exprs})
 	}
 	return nil
 }

@@ -156,7 +156,9 @@ func pgCatalogViews() []sysView {
 		{"pg_catalog", "pg_views", 12103, "schemaname name, viewname name, viewowner name, definition text",
 			`SELECT n.name AS schemaname, r.name AS viewname, {{user}} AS viewowner, r.definition AS definition
 			FROM _chr2_relations r JOIN _chr2_namespaces n ON n.oid = r.nsp WHERE r.kind = 'v'`},
-		{"pg_catalog", "pg_type", 1247, pgTypeCols, pgTypeSQL()},
+		{"pg_catalog", "pg_type", 1247, pgTypeCols, pgTypeSQL() + userTypeSQL},
+		{"pg_catalog", "pg_enum", 3501, "oid oid, enumtypid oid, enumsortorder float4, enumlabel name",
+			`SELECT oid, type_oid AS enumtypid, sortorder AS enumsortorder, label AS enumlabel FROM _chr2_enum_labels`},
 		{"pg_catalog", "pg_database", 1262, "oid oid, datname name, datdba oid, encoding int4, datlocprovider char, " +
 			"datistemplate bool, datallowconn bool, datconnlimit int4, datfrozenxid xid, datminmxid xid, " +
 			"dattablespace oid, datcollate text, datctype text, daticulocale text, datcollversion text, datacl _aclitem",
@@ -263,9 +265,10 @@ const pgAttributeSQL = `SELECT a.rel AS attrelid, a.name AS attname, a.type_oid 
 
 // attributeRowsSQL is the columns of tables and of indexes: an index has one
 // attribute per key column, named and typed after the table column ("expr"
-// and no type for an expression, whose type is not recorded).
+// and for an expression key the name and type recorded with it).
 const attributeRowsSQL = `SELECT rel, num, name, type_oid, typmod, not_null, default_pg, identity FROM _chr2_attributes
-	UNION ALL SELECT x.oid, j.key + 1, coalesce(c.name, 'expr'), coalesce(c.type_oid, 0), coalesce(c.typmod, -1), 0,
+	UNION ALL SELECT x.oid, j.key + 1, coalesce(c.name, json_extract(x.exprs, '$[' || j.key || '].n'), 'expr'),
+	coalesce(c.type_oid, json_extract(x.exprs, '$[' || j.key || '].t'), 0), coalesce(c.typmod, -1), 0,
 	NULL, '' FROM _chr2_indexes x JOIN json_each('[' || x.columns || ']') j
 	LEFT JOIN _chr2_attributes c ON c.rel = x.rel AND c.num = j.value`
 
@@ -282,7 +285,8 @@ const pgIndexSQL = `SELECT x.oid AS indexrelid, x.rel AS indrelid,
 	0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin, 1 AS indisready, 1 AS indislive, 0 AS indisreplident,
 	chr2_csv_map(x.columns, 'vector') AS indkey, chr2_csv_map(x.columns, 'zeros') AS indcollation,
 	chr2_csv_map(x.columns, 'zeros') AS indclass, chr2_csv_map(x.desc_flags, 'indoption') AS indoption,
-	NULL AS indexprs, nullif(x.predicate, '') AS indpred FROM _chr2_indexes x`
+	(SELECT group_concat(json_extract(e.value, '$.e'), ', ') FROM json_each(nullif(x.exprs, '')) e
+	WHERE e.type = 'object') AS indexprs, nullif(x.predicate, '') AS indpred FROM _chr2_indexes x`
 
 const pgConstraintCols = "oid oid, conname name, connamespace oid, contype char, condeferrable bool, " +
 	"condeferred bool, convalidated bool, conrelid oid, contypid oid, conindid oid, conparentid oid, " +
@@ -338,6 +342,20 @@ func pgTypeSQL() string {
 	NULL AS typdefaultbin, NULL AS typdefault, NULL AS typacl FROM (VALUES ` + strings.Join(rows, ", ") + `)`
 }
 
+// userTypeSQL adds the user-defined types and their array types to
+// pg_type: an enum is a 4-byte type of category E, a domain takes its base
+// type's attributes.
+const userTypeSQL = `
+	UNION ALL SELECT t.oid, t.name, t.nsp, 10, CASE t.kind WHEN 'e' THEN 4 ELSE chr2_typinfo(t.base_oid, 'len') END,
+	CASE t.kind WHEN 'e' THEN 1 ELSE chr2_typinfo(t.base_oid, 'byval') END, t.kind,
+	CASE t.kind WHEN 'e' THEN 'E' ELSE chr2_typinfo(t.base_oid, 'category') END, 0, 1, ',', 0, 0, 0, t.array_oid,
+	0, 0, 0, 0, 0, 0, 0, CASE t.kind WHEN 'e' THEN 'i' ELSE chr2_typinfo(t.base_oid, 'align') END,
+	CASE t.kind WHEN 'e' THEN 'p' ELSE chr2_typinfo(t.base_oid, 'storage') END, t.not_null, t.base_oid, t.typmod, 0,
+	CASE t.kind WHEN 'e' THEN 0 ELSE chr2_typinfo(t.base_oid, 'collation') END, NULL, t.default_pg, NULL
+	FROM _chr2_types t
+	UNION ALL SELECT t.array_oid, '_' || t.name, t.nsp, 10, -1, 0, 'b', 'A', 0, 1, ',', 0, 0, t.oid, 0,
+	0, 0, 0, 0, 0, 0, 0, 'i', 'x', 0, 0, -1, 0, 0, NULL, NULL, NULL FROM _chr2_types t WHERE t.array_oid <> 0`
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -370,7 +388,6 @@ func emptyPgCatalogViews() []sysView {
 			"partattrs int2vector, partclass oidvector, partcollation oidvector, partexprs pg_node_tree"},
 		{"pg_rewrite", 2618, "oid oid, rulename name, ev_class oid, ev_type char, ev_enabled char, is_instead bool, " +
 			"ev_qual pg_node_tree, ev_action pg_node_tree"},
-		{"pg_enum", 3501, "oid oid, enumtypid oid, enumsortorder float4, enumlabel name"},
 		{"pg_range", 3541, "rngtypid oid, rngsubtype oid, rngmultitypid oid, rngcollation oid, rngsubopc oid, " +
 			"rngcanonical regproc, rngsubdiff regproc"},
 		{"pg_auth_members", 1261, "roleid oid, member oid, grantor oid, admin_option bool"},

@@ -306,7 +306,8 @@ func (t *translator) alterDropColumn(st *alterState, cmd *pg.AlterTableCmd) erro
 	td.cons = keepCons
 	var keepIdx []*catalog.Index
 	for _, idx := range td.indexes {
-		if containsNum(idx.Columns, col.Num) || idx.Predicate != "" && refersTo(idx.Predicate, col.Name) || !st.hasConstraintFor(idx) && idx.SQLiteName == "" {
+		if containsNum(idx.Columns, col.Num) || idx.Predicate != "" && refersTo(idx.Predicate, col.Name) ||
+			indexExprsReferTo(idx, col.Name) || !st.hasConstraintFor(idx) && idx.SQLiteName == "" {
 			if idx.SQLiteName != "" {
 				st.native = append(st.native, "DROP INDEX "+quote(idx.SQLiteName))
 			}

@@ -61,6 +61,19 @@ func needsConversion(from, to pgval.OID) bool {
 
 // castExpr converts e to target explicitly (CAST / ::).
 func (t *translator) castExpr(e expr, target pgval.OID, mod int32) (expr, error) {
+	if ty := t.domainType(target); ty != nil {
+		return t.castToDomain(e, ty) // domains.go
+	}
+	if ty := t.enumType(target); ty != nil {
+		return t.coerceEnum(e, ty, true) // enums.go
+	}
+	if ty := t.enumType(e.typ); ty != nil {
+		out, err := t.castFromEnum(e, ty, target)
+		if err != nil {
+			return expr{}, err
+		}
+		return t.applyTypmod(out, target, mod)
+	}
 	if e.lit != nil || e.null || (e.param > 0 && (e.typ == pgval.Unspecified || e.typ == pgval.UnknownOID)) {
 		out, err := t.coerce(e, target)
 		if err != nil {
@@ -165,6 +178,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	if target == pgval.RegclassOID && e.lit != nil {
 		return t.regclassLiteral(*e.lit)
 	}
+	if target == pgval.RegtypeOID && e.lit != nil {
+		return t.regtypeLiteral(*e.lit) // enums.go
+	}
 	out, err := t.castExpr(e, target, mod)
 	if err != nil {
 		if pe, ok := err.(*pgerr.Error); ok && pe.Position == 0 && e.lit != nil {
@@ -177,6 +193,8 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	if e.col == nil && (e.name == "?column?" || e.name == "" || e.castName) {
 		if ti, ok := pgval.Lookup(target); ok {
 			out.name, out.castName = ti.Name, true
+		} else if ty, ok := t.cat.Type(uint32(target)); ok {
+			out.name, out.castName = ty.Name, true
 		}
 	} else {
 		out.name = e.name

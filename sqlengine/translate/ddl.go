@@ -275,6 +275,9 @@ func (t *translator) columnType(tn *pg.TypeName) (pgval.OID, int32, bool, error)
 		return pgval.Int2OID, -1, true, nil
 	}
 	oid, mod, err := t.resolveTypeName(tn)
+	if err == nil && t.domainType(oid) != nil {
+		return 0, -1, false, pgerr.Unsupported("columns of a domain type")
+	}
 	return oid, mod, false, err
 }
 

@@ -30,19 +30,9 @@ func (t *translator) createIndex(is *pg.IndexStmt) (*Plan, error) {
 		return nil, err
 	}
 	idx := &catalog.Index{Unique: is.Unique}
-	var keys []string
-	for _, p := range is.IndexParams {
-		ie := p.GetIndexElem()
-		if ie.Name == "" {
-			return nil, pgerr.Unsupported("expression indexes")
-		}
-		col, ok := rel.Column(ie.Name)
-		if !ok {
-			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", ie.Name)
-		}
-		keys = append(keys, col.Name)
-		idx.Columns = append(idx.Columns, col.Num)
-		idx.Desc = append(idx.Desc, ie.Ordering == pg.SortByDir_SORTBY_DESC)
+	keys, err := t.indexKeys(td, idx, is.IndexParams)
+	if err != nil {
+		return nil, err
 	}
 	if is.WhereClause != nil {
 		idx.Predicate = deparseExpr(is.WhereClause)
@@ -221,6 +211,8 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 			return pgerr.New(pgerr.UndefinedObject, "extension %q does not exist", strVal(obj))
 		}
 		return nil
+	case pg.ObjectType_OBJECT_TYPE, pg.ObjectType_OBJECT_DOMAIN:
+		return t.dropType(d, ds, obj) // enums.go
 	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_SEQUENCE, pg.ObjectType_OBJECT_VIEW:
 	default:
 		return pgerr.Unsupported("DROP " + objectTypeName(ds.RemoveType))

@@ -25,7 +25,7 @@ func (t *translator) distinctOn(inner string, colsEnd int, s *scope, sel *pg.Sel
 			s.aggAllowed = false
 			return query{}, err
 		}
-		keys = append(keys, numericSortKey(e))
+		keys = append(keys, t.sortKeySQL(e))
 	}
 	s.aggAllowed = false
 	items, err := t.orderItems(s, sel, cols)
@@ -36,7 +36,7 @@ func (t *translator) distinctOn(inner string, colsEnd int, s *scope, sel *pg.Sel
 		if i >= len(keys) {
 			break
 		}
-		if !containsString(keys, numericSortKey(it.e)) {
+		if !containsString(keys, t.sortKeySQL(it.e)) {
 			return query{}, pgerr.New(pgerr.InvalidColumnReference,
 				"SELECT DISTINCT ON expressions must match initial ORDER BY expressions").WithPosition(it.loc + 1)
 		}
@@ -48,12 +48,12 @@ func (t *translator) distinctOn(inner string, colsEnd int, s *scope, sel *pg.Sel
 	if len(items) > 0 {
 		parts := make([]string, len(items))
 		for i, it := range items {
-			parts[i] = numericSortKey(it.e) + it.suffix
+			parts[i] = t.sortKeySQL(it.e) + it.suffix
 			name := quote("_do" + strconv.Itoa(i+1))
 			hidden += ", " + it.e.sql + " AS " + name
 			key := it.e
 			key.sql = name
-			outerOrder = append(outerOrder, numericSortKey(key)+it.suffix)
+			outerOrder = append(outerOrder, t.sortKeySQL(key)+it.suffix)
 		}
 		window += " ORDER BY " + strings.Join(parts, ", ")
 	}

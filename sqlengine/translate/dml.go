@@ -471,7 +471,12 @@ func (t *translator) conflictTarget(rel *catalog.Relation, inf *pg.InferClause) 
 	for _, n := range inf.IndexElems {
 		ie := n.GetIndexElem()
 		if ie.Name == "" {
-			return nil, pgerr.Unsupported("expressions in ON CONFLICT targets")
+			sql, err := t.conflictExpr(rel, ie.Expr) // exprindex.go
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sql)
+			continue
 		}
 		if _, ok := rel.Column(ie.Name); !ok {
 			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", ie.Name)
@@ -640,7 +645,13 @@ func uniqueViolationClauses(rel *catalog.Relation, covered map[uint32]bool) stri
 		cols := make([]string, 0, len(idx.Columns))
 		names := make([]string, 0, len(idx.Columns))
 		args := make([]string, 0, 2*len(idx.Columns))
-		for _, n := range idx.Columns {
+		for i, n := range idx.Columns {
+			if x := idx.Expr(i); x != nil {
+				// The existing row's key equals the new one's (exprindex.go).
+				cols, names = append(cols, x.SQL), append(names, indexExprKeyPretty(x.Text))
+				args = append(args, x.SQL, oidLit(x.Type))
+				continue
+			}
 			c, ok := rel.ColumnByNum(n)
 			if !ok {
 				return ""
@@ -649,7 +660,7 @@ func uniqueViolationClauses(rel *catalog.Relation, covered map[uint32]bool) stri
 			names = append(names, c.Name)
 			args = append(args, `"excluded".`+quote(c.Name), oidLit(c.Type))
 		}
-		b.WriteString(" ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + cols[0] +
+		b.WriteString(" ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + quote(rel.Columns[0].Name) +
 			" = chr2_unique_violation(" + sqltype.QuoteString(idx.Name) + ", " + sqltype.QuoteString(rel.Name) + ", " +
 			sqltype.QuoteString(strings.Join(names, ", ")) + ", " + strings.Join(args, ", ") + ")")
 	}
@@ -674,6 +685,8 @@ func (t *translator) inferredIndex(rel *catalog.Relation, inf *pg.InferClause) *
 	for _, n := range inf.IndexElems {
 		if c, ok := rel.Column(n.GetIndexElem().Name); ok {
 			nums = append(nums, c.Num)
+		} else if n.GetIndexElem().Name == "" {
+			nums = append(nums, 0) // an expression key
 		}
 	}
 	for _, idx := range rel.Indexes {

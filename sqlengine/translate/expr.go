@@ -209,6 +209,9 @@ func (t *translator) coerce(e expr, target pgval.OID) (expr, error) {
 	if target == pgval.Unspecified || target == pgval.UnknownOID {
 		return e, nil
 	}
+	if ty := t.enumType(target); ty != nil {
+		return t.coerceEnum(e, ty, false) // enums.go
+	}
 	switch {
 	case e.null:
 		e.typ = target
@@ -454,6 +457,14 @@ func (t *translator) variadicSame(s *scope, sqlFn, name string, args []*pg.Node)
 	}
 	if sqlFn == "coalesce" && len(parts) == 1 {
 		parts = append(parts, "NULL")
+	}
+	if ty := t.enumType(typ); ty != nil && sqlFn != "coalesce" {
+		// greatest/least by declaration order (enums.go)
+		for i, e := range es {
+			parts[i] = enumSortKey(e.sql, ty)
+		}
+		sql := enumFromKey(sqlFn+"("+strings.Join(parts, ", ")+")", ty)
+		return expr{sql: sql, typ: typ, mod: -1, name: name, agg: agg}, nil
 	}
 	return expr{sql: sqlFn + "(" + strings.Join(parts, ", ") + ")", typ: typ, mod: -1, name: name, agg: agg}, nil
 }

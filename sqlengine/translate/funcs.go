@@ -554,6 +554,9 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		argSQL += " COLLATE chr2_numeric"
 	}
 	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
+	if sql, ok := t.enumMinMax(fn, arg, order+")"+filter); ok && (fn == "min" || fn == "max") {
+		out.sql = sql // enums.go
+	}
 	out.agg = true
 	return out, nil
 }
@@ -580,7 +583,7 @@ func (t *translator) aggOrder(s *scope, order []*pg.Node) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		items = append(items, e.sql+sortSuffix(sb))
+		items = append(items, t.sortKeySQL(e)+sortSuffix(sb))
 	}
 	return " ORDER BY " + strings.Join(items, ", "), nil
 }

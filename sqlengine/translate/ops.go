@@ -202,6 +202,9 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	if l.typ == pgval.NumericOID || r.typ == pgval.NumericOID {
 		return t.numericComparison(op, l, r)
 	}
+	if es, ok := t.enumOrdered(op, l, r); ok {
+		l, r = es[0], es[1]
+	}
 	if l.typ == pgval.JSONBOID && r.typ == pgval.JSONBOID {
 		return expr{sql: "(chr2_jsonb_cmp(" + l.sql + ", " + r.sql + ") " + op + " 0)", typ: pgval.BoolOID, mod: -1}, nil
 	}
@@ -510,6 +513,9 @@ func (t *translator) between(s *scope, a *pg.A_Expr) (expr, error) {
 	es, _, err := t.unifyAll([]expr{l, lo, hi})
 	if err != nil {
 		return expr{}, err
+	}
+	if ordered, ok := t.enumOrdered("<", es...); ok {
+		es = ordered
 	}
 	kw := " BETWEEN "
 	if a.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN {

@@ -18,9 +18,8 @@ import (
 // translation time.
 
 func catalogFunctionTable() map[string]fnSpec {
-	oidT := pgval.OIDOID
 	return map[string]fnSpec{
-		"format_type":                        {sqlName: "chr2_format_type", args: []pgval.OID{oidT, int4}, ret: text, minArgs: 2, maxArgs: 2},
+		"format_type":                        {special: fnFormatType},
 		"pg_get_expr":                        {special: fnPgGetExpr},
 		"pg_get_indexdef":                    {special: fnIndexDef},
 		"pg_get_constraintdef":               {special: fnConstraintDef},
@@ -212,7 +211,9 @@ func fnIndexDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if col, err = t.coerce(col, int4); err != nil {
 		return expr{}, err
 	}
-	sql := "(CASE WHEN " + col.sql + " = 0 THEN " + def.sql + " ELSE chr2_index_column(" + def.sql + ", " + col.sql + ") END)"
+	// Past the last key PostgreSQL returns '' (NULL only for no index).
+	sql := "(CASE WHEN " + col.sql + " = 0 THEN " + def.sql + " ELSE coalesce(chr2_index_column(" + def.sql + ", " +
+		col.sql + "), CASE WHEN " + def.sql + " IS NOT NULL THEN '' END) END)"
 	return typed(sql, text, "pg_get_indexdef"), nil
 }
 
@@ -504,7 +505,7 @@ func (t *translator) regOutput(sql string, typ pgval.OID) string {
 			"FROM _chr2_relations _rr JOIN _chr2_namespaces _rn ON _rn.oid = _rr.nsp WHERE _rr.oid = " + sql + "), " +
 			t.systemRelName(sql) + ", CAST(" + sql + " AS TEXT))"
 	case pgval.RegtypeOID:
-		return "CASE WHEN " + sql + " = 0 THEN '-' ELSE chr2_format_type(" + sql + ", NULL) END"
+		return "CASE WHEN " + sql + " = 0 THEN '-' ELSE " + formatTypeSQL(sql, "NULL") + " END"
 	case pgval.RegnamespaceOID:
 		return "coalesce((SELECT _rn.name FROM _chr2_namespaces _rn WHERE _rn.oid = " + sql + "), CAST(" + sql + " AS TEXT))"
 	case pgval.RegprocOID, pgval.RegprocedureOID, pgval.RegoperOID:

@@ -293,6 +293,7 @@ func (t *translator) renameColumn(rs *pg.RenameStmt) (*Plan, error) {
 		if idx.Predicate != "" {
 			idx.Predicate = renameColumnRefs(idx.Predicate, old, rs.Newname)
 		}
+		renameIndexExprs(idx, old, rs.Newname)
 	}
 	d := &ddl{}
 	d.add("ALTER TABLE %s RENAME COLUMN %s TO %s", quote(td.rel.SQLiteName), quote(old), quote(rs.Newname))

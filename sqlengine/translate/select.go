@@ -207,7 +207,7 @@ func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStm
 			if err != nil {
 				return err
 			}
-			items = append(items, numericSortKey(e))
+			items = append(items, t.sortKeySQL(e))
 		}
 		b.WriteString(" GROUP BY " + strings.Join(items, ", "))
 	}
@@ -232,7 +232,7 @@ func (t *translator) orderLimit(b *strings.Builder, s *scope, sel *pg.SelectStmt
 	if len(items) > 0 {
 		parts := make([]string, len(items))
 		for i, it := range items {
-			parts[i] = numericSortKey(it.e) + it.suffix
+			parts[i] = t.sortKeySQL(it.e) + it.suffix
 		}
 		b.WriteString(" ORDER BY " + strings.Join(parts, ", "))
 	}

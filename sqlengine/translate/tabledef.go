@@ -132,16 +132,11 @@ func (t *translator) indexDefinition(td *tableDef, idx *catalog.Index) string {
 	if idx.Unique {
 		kw = "CREATE UNIQUE INDEX "
 	}
-	keys := make([]string, 0, len(idx.Columns))
-	for i, n := range idx.Columns {
-		k := ""
-		if c := td.column(n); c != nil {
-			k = c.Name
-		}
+	keys := indexKeyNames(td, idx)
+	for i := range keys {
 		if i < len(idx.Desc) && idx.Desc[i] {
-			k += " DESC"
+			keys[i] += " DESC"
 		}
-		keys = append(keys, k)
 	}
 	def := kw + idx.Name + " ON " + td.rel.Namespace.Name + "." + td.rel.Name + " USING btree (" + strings.Join(keys, ", ") + ")"
 	if idx.Predicate != "" {
@@ -177,11 +172,18 @@ func parseExprText(text string) (*pg.Node, error) {
 func (t *translator) indexSQL(td *tableDef, idx *catalog.Index, sqliteTable string) (string, error) {
 	keys := make([]string, 0, len(idx.Columns))
 	for i, n := range idx.Columns {
-		c := td.column(n)
-		if c == nil {
+		var k string
+		if x := idx.Expr(i); x != nil {
+			sql, err := t.indexExprSQL(td, x)
+			if err != nil {
+				return "", err
+			}
+			k = sql
+		} else if c := td.column(n); c != nil {
+			k = quote(c.Name)
+		} else {
 			return "", pgerr.New(pgerr.DataCorrupted, "index %s names a missing column", idx.Name)
 		}
-		k := quote(c.Name)
 		if i < len(idx.Desc) && idx.Desc[i] {
 			k += " DESC"
 		}
@@ -231,14 +233,21 @@ func (t *translator) tableContentInserts(d *ddl, td *tableDef) {
 
 // indexInsert records an index: its relation row and its _chr2_indexes row.
 func (t *translator) indexInsert(d *ddl, td *tableDef, idx *catalog.Index) {
+	for _, x := range idx.Exprs {
+		if x != nil {
+			// Follow renames and type changes; indexSQL has already
+			// reported any error the translation can give.
+			_, _ = t.indexExprSQL(td, x)
+		}
+	}
 	t.relationInsert(d, &catalog.Relation{OID: idx.OID, Namespace: td.rel.Namespace, Name: idx.Name,
 		Kind: catalog.KindIndex, SQLiteName: idx.SQLiteName, OwnedBy: td.rel.OID})
 	d.add("INSERT INTO _chr2_indexes (oid, rel, name, is_unique, is_primary, columns, definition, sqlite_name, "+
-		"desc_flags, predicate) VALUES (%d, %d, %s, %d, %d, %s, %s, %s, %s, %s)", idx.OID, td.rel.OID,
+		"desc_flags, predicate, exprs) VALUES (%d, %d, %s, %d, %d, %s, %s, %s, %s, %s, %s)", idx.OID, td.rel.OID,
 		sqltype.QuoteString(idx.Name), b2i(idx.Unique), b2i(idx.Primary),
 		sqltype.QuoteString(catalog.FormatAttnums(idx.Columns)), sqltype.QuoteString(t.indexDefinition(td, idx)),
 		sqltype.QuoteString(idx.SQLiteName), sqltype.QuoteString(catalog.FormatFlags(idx.Desc)),
-		sqltype.QuoteString(idx.Predicate))
+		sqltype.QuoteString(idx.Predicate), sqltype.QuoteString(catalog.FormatIndexExprs(idx.Exprs)))
 }
 
 func (t *translator) relationInsert(d *ddl, rel *catalog.Relation) {
@@ -286,6 +295,7 @@ func (t *translator) loadTableDef(rel *catalog.Relation) (*tableDef, error) {
 	}
 	for _, idx := range rel.Indexes {
 		ix := *idx
+		ix.Exprs = cloneIndexExprs(idx.Exprs)
 		td.indexes = append(td.indexes, &ix)
 	}
 	for _, con := range rel.Constraint {

@@ -193,6 +193,12 @@ func (t *translator) statement(node *pg.Node) (*Plan, error) {
 		return t.createView(n.ViewStmt)
 	case *pg.Node_AlterSeqStmt:
 		return t.alterSequence(n.AlterSeqStmt)
+	case *pg.Node_CreateEnumStmt:
+		return t.createEnum(n.CreateEnumStmt)
+	case *pg.Node_AlterEnumStmt:
+		return t.alterEnum(n.AlterEnumStmt)
+	case *pg.Node_CreateDomainStmt:
+		return t.createDomain(n.CreateDomainStmt)
 	case *pg.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Objtype != pg.ObjectType_OBJECT_TABLE {
 			return nil, pgerr.Unsupported("materialized views")

@@ -25,6 +25,9 @@ func (t *translator) resolveTypeName(tn *pg.TypeName) (pgval.OID, int32, error) 
 	}
 	nm := names(tn.Names)
 	name := nm[len(nm)-1]
+	if oid, ok, err := t.resolveUserType(tn, nm); ok || err != nil {
+		return oid, -1, err
+	}
 	if len(nm) > 1 && nm[0] != "pg_catalog" {
 		return 0, -1, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", joinDot(nm))
 	}

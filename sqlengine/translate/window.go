@@ -156,7 +156,7 @@ func (t *translator) overClause(s *scope, wd *pg.WindowDef) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			items = append(items, numericSortKey(e))
+			items = append(items, t.sortKeySQL(e))
 		}
 		parts = append(parts, "PARTITION BY "+strings.Join(items, ", "))
 	}
@@ -168,7 +168,7 @@ func (t *translator) overClause(s *scope, wd *pg.WindowDef) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			items = append(items, numericSortKey(e)+sortSuffix(sb))
+			items = append(items, t.sortKeySQL(e)+sortSuffix(sb))
 		}
 		parts = append(parts, "ORDER BY "+strings.Join(items, ", "))
 	}
