@@ -75,7 +75,7 @@ func (w *Writer) markOwnLocked(e LogEntry) bool {
 			w.epoch.marked = append(w.epoch.marked, e)
 			return true
 		}
-		w.abortEpochLocked(ErrLostProposal)
+		w.abortEpochLocked(ErrLostProposal, true)
 		return false
 	}
 	hdr, _, err := entry.Decode(e.Data)
@@ -92,7 +92,7 @@ func (w *Writer) markOwnLocked(e LogEntry) bool {
 	}
 	// A foreign entry: the epoch's remaining entries can never commit after
 	// it, and the entry must apply on a state without them.
-	w.abortEpochLocked(ErrLostProposal)
+	w.abortEpochLocked(ErrLostProposal, true)
 	return false
 }
 

@@ -101,7 +101,8 @@ func (e *Engine) Restore(path string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.epoch != nil {
-		w.abortEpochLocked(ErrLostProposal)
+		// The snapshot may or may not contain the epoch's entries.
+		w.abortEpochLocked(ErrLostProposal, false)
 	}
 	readers := make([]*sqliteConn, 0, e.cfg.ReadConns)
 	for i := 0; i < e.cfg.ReadConns; i++ {

@@ -156,6 +156,11 @@ type pending struct {
 	data      []byte // nil for a marker
 	index     uint64
 	committed bool
+	// proposed: handed to consensus, so it may be in the log and may still
+	// commit through another leader; refused: consensus said it was not
+	// appended. An aborted epoch answers proposed-but-not-refused entries
+	// 08007 (outcome unknown), never "did not commit".
+	proposed, refused bool
 	// late: answer the client only when the epoch's SQLite transaction
 	// commits (DDL, whose catalog must be current first).
 	late     bool
@@ -244,6 +249,7 @@ func (w *Writer) proposer() {
 		w.mu.Lock()
 		for _, p := range batch {
 			if !p.ep.failed {
+				p.proposed = true
 				live = append(live, p)
 				data = append(data, p.data)
 			}
@@ -259,6 +265,9 @@ func (w *Writer) proposer() {
 		n, err := w.cons.ProposeBatch(context.Background(), data)
 		if err != nil {
 			w.mu.Lock()
+			for _, p := range live[min(n, len(live)):] {
+				p.refused = true
+			}
 			w.proposalFailedLocked(live[min(n, len(live)-1)], err)
 			w.mu.Unlock()
 		}
@@ -475,18 +484,22 @@ func (w *Writer) abortActiveLocked(cause error) {
 }
 
 // proposalFailedLocked handles a proposal consensus refused: it and every
-// later entry of its epoch are lost.
+// later entry of its epoch are lost; the epoch's earlier entries are in the
+// log and may yet commit through another leader.
 func (w *Writer) proposalFailedLocked(p *pending, err error) {
 	if p.ep != w.epoch || p.committed {
 		return
 	}
 	w.cfg.Logger.Info("writer: proposal refused; aborting epoch", zap.Error(err))
-	w.abortEpochLocked(ErrLostProposal)
+	w.abortEpochLocked(ErrLostProposal, false)
 }
 
 // abortEpochLocked rolls back the epoch's SQLite transaction, re-applies the
-// entries the log already committed, and fails the rest with cause.
-func (w *Writer) abortEpochLocked(cause error) {
+// entries the log already committed, and fails the rest. With provenLost
+// (the log committed something that excludes them) every uncommitted entry
+// gets cause; otherwise only those never appended do, and the ones handed
+// to consensus get ErrAmbiguous: they may still commit.
+func (w *Writer) abortEpochLocked(cause error, provenLost bool) {
 	e := w.epoch
 	if e == nil {
 		return
@@ -512,9 +525,12 @@ func (w *Writer) abortEpochLocked(cause error) {
 		}
 	}
 	for _, p := range e.pending {
-		if p.committed {
+		switch {
+		case p.committed:
 			p.signal(nil)
-		} else {
+		case !provenLost && p.proposed && !p.refused:
+			p.signal(ErrAmbiguous)
+		default:
 			p.signal(cause)
 		}
 	}

@@ -297,3 +297,41 @@ func TestRebasedTransactionRollbackForgetsItsSchema(t *testing.T) {
 	}
 	c.waitConverged(t)
 }
+
+// When consensus refuses a proposal, the epoch's earlier entries are
+// already in the log and may still commit: their clients must hear 08007
+// (outcome unknown), never 40001 ("did not commit") — the fault test's
+// history once showed such a write take effect after its 40001.
+func TestRefusedProposalLeavesEarlierEntriesAmbiguous(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
+	c.log.mu.Lock()
+	c.log.hold = true
+	c.log.mu.Unlock()
+	appended := asyncRun(t, c, `INSERT INTO t VALUES (1)`)
+	waitHeld(t, c.log, 1)
+	c.log.mu.Lock()
+	c.log.dropNext = true
+	c.log.mu.Unlock()
+	if code := fails(t, newSession(t, c.leader), `INSERT INTO t VALUES (2)`); code != pgerr.SerializationFailure {
+		t.Fatalf("refused proposal: SQLSTATE %s, want 40001", code)
+	}
+	select {
+	case rs := <-appended:
+		if code := pgerr.CodeOf(firstErr(rs)); code != pgerr.TransactionResolutionUnknown {
+			t.Fatalf("appended entry of the aborted epoch: SQLSTATE %s (%v), want 08007", code, firstErr(rs))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("appended write never answered")
+	}
+	// It does commit: the 08007 was the truth, a 40001 would have lied.
+	c.log.mu.Lock()
+	c.log.hold = false
+	c.log.mu.Unlock()
+	c.log.release(1)
+	c.waitConverged(t)
+	if r := must(t, s, `SELECT id FROM t`); rowsText(r.rows) != "1" {
+		t.Fatalf("rows %q, want the appended write", rowsText(r.rows))
+	}
+}
