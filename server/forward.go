@@ -68,6 +68,9 @@ func (f *leaderForwarder) leaderAddr(ctx context.Context) (string, error) {
 	deadline := time.Now().Add(f.waitTime)
 	for {
 		st := f.node.Status()
+		if st.LeaderID != 0 && st.LeaderID == st.NodeID {
+			return "", sqlengine.ErrLeaderIsLocal
+		}
 		if st.LeaderID != 0 && st.LeaderID != st.NodeID {
 			if addr := f.trans.PeerMeta(st.LeaderID)["pg-addr"]; addr != "" {
 				return addr, nil

@@ -21,6 +21,9 @@ var (
 	ErrLostProposal = errors.New("sqlengine: proposal lost to a leadership change")
 	ErrHalted       = errors.New("sqlengine: node halted")
 	ErrClosed       = errors.New("sqlengine: engine closed")
+	// ErrLeaderIsLocal is a Forwarder's answer when consensus already
+	// elected this node: the engine is about to take writes itself.
+	ErrLeaderIsLocal = errors.New("sqlengine: this node was just elected leader")
 )
 
 // SQLite primary result codes used below.

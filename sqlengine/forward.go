@@ -197,6 +197,9 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 		return tag, clientError(err)
 	}
 	if err := s.startForwarding(ctx); err != nil {
+		if errors.Is(err, ErrLeaderIsLocal) {
+			return s.writeOnceLeader(ctx, st, plan, params, emit)
+		}
 		return "", clientError(err)
 	}
 	s.upChanged = plan.SchemaChange
@@ -208,6 +211,27 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 		}
 	}
 	return tag, err
+}
+
+// writeOnceLeader runs a write that found the engine not (yet) leading
+// while consensus has already elected this node: the engine learns of it
+// once the new term's first entry applies. Nothing ran, so running it again
+// is safe; the wait is bounded by the commit timeout.
+func (s *session) writeOnceLeader(ctx context.Context, st *statement, plan *translate.Plan, params []any,
+	emit func([]any) error) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.e.writer.cfg.CommitTimeout)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !s.isLeader() {
+		select {
+		case <-ctx.Done():
+			return "", clientError(ErrNotLeader)
+		case <-tick.C:
+		}
+	}
+	tag, err := s.runWrite(ctx, st, plan, params, emit)
+	return tag, clientError(err)
 }
 
 // runQueryOnFreshPlan runs a query; when its read barrier applied schema changes, the

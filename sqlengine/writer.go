@@ -763,7 +763,7 @@ func clientError(err error) error {
 		return nil
 	case errors.As(err, &pe):
 		return pe
-	case errors.Is(err, ErrNotLeader):
+	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrLeaderIsLocal):
 		return pgerr.New(pgerr.CannotConnectNow, "this node is not the leader and cannot accept writes").
 			WithHint("Connect to the leader, or retry once a leader is elected.")
 	case errors.Is(err, ErrNoQuorum):

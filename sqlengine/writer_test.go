@@ -335,3 +335,32 @@ func TestRefusedProposalLeavesEarlierEntriesAmbiguous(t *testing.T) {
 		t.Fatalf("rows %q, want the appended write", rowsText(r.rows))
 	}
 }
+
+// localLeaderForwarder answers like the server's forwarder in the moment
+// after consensus elected this node but before the engine heard of it.
+type localLeaderForwarder struct{ onOpen func() }
+
+func (f localLeaderForwarder) Open(context.Context, ForwardInfo) (Upstream, error) {
+	go f.onOpen()
+	return nil, ErrLeaderIsLocal
+}
+
+// A write that reaches a node just elected leader runs there once the
+// engine learns of its leadership, instead of failing with 57P03.
+func TestWriteWaitsForJustElectedLeader(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
+	c.waitConverged(t)
+	c.leader.SetLeadership(false, 2, 0)
+	c.log.mu.Lock()
+	c.log.term = 2
+	c.log.mu.Unlock()
+	c.follower.SetForwarder(localLeaderForwarder{onOpen: func() {
+		ready := c.log.appendEmpty()
+		c.follower.SetLeadership(true, 2, ready)
+	}})
+	must(t, newSession(t, c.follower), `INSERT INTO t VALUES (1)`)
+	c.leader, c.follower = c.follower, c.leader
+	c.waitConverged(t)
+}
