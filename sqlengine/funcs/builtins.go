@@ -15,7 +15,7 @@ func builtinFunctions() map[string]fnDef {
 		"chr2_to_date":           {2, toDate},
 		"chr2_to_timestamp_text": {3, toTimestampText},
 	}
-	for _, table := range []map[string]fnDef{floatMathFunctions(), numericMathFunctions(), dateFunctions()} {
+	for _, table := range []map[string]fnDef{floatMathFunctions(), numericMathFunctions(), dateFunctions(), intervalMathFunctions()} {
 		for name, f := range table {
 			out[name] = f
 		}
