@@ -42,6 +42,9 @@ func builtinAggregates() map[string]struct {
 			make func() sqlite.AggregateFunction
 		}{1, func() sqlite.AggregateFunction { return &floatStat{mode: mode} }}
 	}
+	for name, a := range orderedSetAggregates() { // orderedset.go
+		out[name] = a
+	}
 	return out
 }
 

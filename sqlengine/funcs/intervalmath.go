@@ -20,6 +20,8 @@ func intervalMathFunctions() map[string]fnDef {
 	return map[string]fnDef{
 		"chr2_interval_mul": {2, intervalScaleFn(false)},
 		"chr2_interval_div": {2, intervalScaleFn(true)},
+		// orderedset.go
+		"chr2_percentile_result": {2, percentileResult},
 	}
 }
 
