@@ -18,8 +18,9 @@ import (
 
 func intervalMathFunctions() map[string]fnDef {
 	return map[string]fnDef{
-		"chr2_interval_mul": {2, intervalScaleFn(false)},
-		"chr2_interval_div": {2, intervalScaleFn(true)},
+		"chr2_interval_mul":  {2, intervalScaleFn(false)},
+		"chr2_interval_div":  {2, intervalScaleFn(true)},
+		"chr2_interval_sign": {1, intervalSign},
 		// orderedset.go
 		"chr2_percentile_result": {2, percentileResult},
 	}
@@ -101,4 +102,21 @@ func cascadeInterval(iv pgval.Interval, months, days, micros float64) (pgval.Int
 	}
 	out.Micros = int64(t)
 	return out, nil
+}
+
+// intervalSign is the sign of an interval by interval comparison (30-day
+// months, 24-hour days), for generate_series's direction; zero is 22023.
+func intervalSign(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	iv, err := pgval.ParseInterval(fmt.Sprint(a[0]))
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	sign := intervalSpan(iv).Sign()
+	if sign == 0 {
+		return nil, Error(pgerr.InvalidParameterValue, "step size cannot equal zero")
+	}
+	return int64(sign), nil
 }
