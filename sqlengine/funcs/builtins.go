@@ -15,7 +15,7 @@ func builtinFunctions() map[string]fnDef {
 		"chr2_to_date":           {2, toDate},
 		"chr2_to_timestamp_text": {3, toTimestampText},
 	}
-	for _, table := range []map[string]fnDef{floatMathFunctions(), numericMathFunctions(), dateFunctions()} {
+	for _, table := range []map[string]fnDef{floatMathFunctions(), numericMathFunctions(), dateFunctions(), intervalMathFunctions()} {
 		for name, f := range table {
 			out[name] = f
 		}
@@ -41,6 +41,9 @@ func builtinAggregates() map[string]struct {
 			n    int32
 			make func() sqlite.AggregateFunction
 		}{1, func() sqlite.AggregateFunction { return &floatStat{mode: mode} }}
+	}
+	for name, a := range orderedSetAggregates() { // orderedset.go
+		out[name] = a
 	}
 	return out
 }

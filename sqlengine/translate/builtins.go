@@ -4,7 +4,7 @@ package translate
 // formatting, mathematical, statistical and date/time functions.
 func builtinFunctionTable() map[string]fnSpec {
 	out := map[string]fnSpec{}
-	for _, table := range []map[string]fnSpec{formatFunctionTable(), mathFunctionTable(), statsFunctionTable(), dateFunctionTable()} {
+	for _, table := range []map[string]fnSpec{formatFunctionTable(), mathFunctionTable(), statsFunctionTable(), dateFunctionTable(), orderedSetFunctionTable()} {
 		for name, spec := range table {
 			out[name] = spec
 		}

@@ -47,7 +47,14 @@ func (t *translator) expr(s *scope, n *pg.Node) (expr, error) {
 	if n == nil {
 		return expr{}, pgerr.New(pgerr.InternalError, "missing expression")
 	}
+	if s != nil && s.gset != nil {
+		if e, ok, err := t.groupingSetRef(s, n); ok {
+			return e, err
+		}
+	}
 	switch x := n.Node.(type) {
+	case *pg.Node_GroupingFunc:
+		return t.groupingFunc(s, x.GroupingFunc)
 	case *pg.Node_AConst:
 		return t.constant(x.AConst)
 	case *pg.Node_ColumnRef:

@@ -187,8 +187,7 @@ func (t *translator) jsonSetReturning(s *scope, fc *pg.FuncCall, name string) (s
 func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error) {
 	var found []int
 	for i, n := range sel.TargetList {
-		if fc, ok := n.GetResTarget().Val.Node.(*pg.Node_FuncCall); ok && fc.FuncCall.Over == nil &&
-			srfNames[funcName(fc.FuncCall)] {
+		if fc := targetSRF(n.GetResTarget().Val); fc != nil {
 			found = append(found, i)
 		}
 	}
@@ -201,7 +200,7 @@ func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error
 	rf := &pg.RangeFunction{Alias: &pg.Alias{Aliasname: alias}}
 	for i, at := range found {
 		rt := out.TargetList[at].GetResTarget()
-		fc := rt.Val.GetFuncCall()
+		fc := targetSRF(rt.Val)
 		if n := funcName(fc); strings.HasSuffix(n, "_each") || strings.HasSuffix(n, "_each_text") {
 			return nil, pgerr.Unsupported(n + " in the select list")
 		}
@@ -212,11 +211,28 @@ func (t *translator) rewriteTargetSRF(sel *pg.SelectStmt) (*pg.SelectStmt, error
 		rf.Functions = append(rf.Functions, &pg.Node{Node: &pg.Node_List{List: &pg.List{Items: []*pg.Node{
 			{Node: &pg.Node_FuncCall{FuncCall: fc}}}}}})
 		rf.Alias.Colnames = append(rf.Alias.Colnames, pg.MakeStrNode(col))
-		rt.Val = &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(alias),
+		ref := &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(alias),
 			pg.MakeStrNode(col)}}}}
+		if tc := rt.Val.GetTypeCast(); tc != nil {
+			tc.Arg = ref // SELECT generate_series(…)::date keeps its cast
+		} else {
+			rt.Val = ref
+		}
 	}
 	out.FromClause = append(out.FromClause, &pg.Node{Node: &pg.Node_RangeFunction{RangeFunction: rf}})
 	return out, nil
+}
+
+// targetSRF is the set-returning function call a select list item is,
+// directly or under a cast, or nil.
+func targetSRF(n *pg.Node) *pg.FuncCall {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	if fc := n.GetFuncCall(); fc != nil && fc.Over == nil && srfNames[funcName(fc)] {
+		return fc
+	}
+	return nil
 }
 
 // generateSeries renders generate_series(start, stop[, step]) over
@@ -233,13 +249,18 @@ func (t *translator) generateSeries(s *scope, fc *pg.FuncCall, ordinality bool) 
 		if err != nil {
 			return srfResult{}, err
 		}
+		args = append(args, e)
+	}
+	if isTimeSeries(args) {
+		return t.timeSeries(fc, args) // timeseries.go
+	}
+	for _, e := range args {
 		if e.typ == int8 {
 			typ = int8
 		}
 		if e.typ != pgval.Unspecified && e.lit == nil && !e.null && !sqltype.IsInteger(e.typ) {
 			return srfResult{}, pgerr.Unsupported("generate_series over " + typeSQLName(e.typ))
 		}
-		args = append(args, e)
 	}
 	for i := range args {
 		var err error

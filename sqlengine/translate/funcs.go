@@ -178,6 +178,9 @@ func (t *translator) funcCall(s *scope, fc *pg.FuncCall) (expr, error) {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s does not exist", strings.Join(parts, "."))
 	}
 	spec, ok := functions[name]
+	if err := checkWithinGroup(fc, name, ok); err != nil {
+		return expr{}, err // orderedset.go
+	}
 	if fc.Over != nil {
 		return t.windowCall(s, fc, name, spec, ok)
 	}
@@ -190,7 +193,7 @@ func (t *translator) funcCall(s *scope, fc *pg.FuncCall) (expr, error) {
 			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.").
 			WithPosition(fc.Location + 1)
 	}
-	if !spec.agg && (fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil) {
+	if !spec.agg && (fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil) && !fc.AggWithinGroup {
 		return expr{}, pgerr.New(pgerr.WrongObjectType, "%s is not an aggregate function", name)
 	}
 	if spec.agg && (s == nil || !s.aggAllowed) {

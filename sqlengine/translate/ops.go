@@ -327,6 +327,9 @@ func isNonZeroLiteral(sql string) bool {
 // timeArithmetic handles timestamp ± interval, date ± integer and
 // timestamp - timestamp.
 func (t *translator) timeArithmetic(op string, l, r expr) (expr, error) {
+	if e, ok, err := t.intervalScale(op, l, r); ok {
+		return e, err // intervalmath.go
+	}
 	var err error
 	switch {
 	case sqltype.IsTime(l.typ) && (r.typ == pgval.IntervalOID || r.lit != nil) && (op == "+" || op == "-"):

@@ -21,6 +21,9 @@ type scope struct {
 	aggAllowed bool
 	// windows are the query's named windows (WINDOW w AS (…)).
 	windows map[string]*pg.WindowDef
+	// gset, when set, is the grouping set of the UNION ALL arm this scope
+	// translates (grouping_sets.go).
+	gset *gsetArm
 }
 
 // rangeItem is one FROM item (table, subquery, CTE reference, VALUES).

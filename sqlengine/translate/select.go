@@ -136,6 +136,9 @@ func (t *translator) selectQuery(s *scope, sel *pg.SelectStmt) (query, error) {
 }
 
 func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
+	if s.gset == nil && usesGroupingSets(sel) {
+		return t.groupingSetsSelect(s, sel) // grouping_sets.go
+	}
 	sel, err := t.rewriteTargetSRF(sel)
 	if err != nil {
 		return query{}, err
@@ -200,9 +203,13 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 }
 
 func (t *translator) groupHaving(b *strings.Builder, s *scope, sel *pg.SelectStmt, cols []outCol) error {
-	if len(sel.GroupClause) > 0 {
-		items := make([]string, 0, len(sel.GroupClause))
-		for _, g := range sel.GroupClause {
+	groupBy := sel.GroupClause
+	if s.gset != nil {
+		groupBy = s.gset.groupBy
+	}
+	if len(groupBy) > 0 {
+		items := make([]string, 0, len(groupBy))
+		for _, g := range groupBy {
 			e, err := t.groupKey(s, g, cols)
 			if err != nil {
 				return err
