@@ -16,8 +16,8 @@ import (
 
 type scalarFn = func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.Value, error)
 
-// Register installs every chr2_* function and the chr2_numeric collation on
-// d, binding the context functions to env. Each SQLite connection gets its
+// Register installs every chr2_* function and the chr2_numeric and
+// chr2_interval collations on d, binding the context functions to env. Each SQLite connection gets its
 // own Driver and Env, so context functions see only their connection's
 // statement.
 func Register(d *sqlite.Driver, env *Env) error {
@@ -80,6 +80,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 		}
 	}
 	if err := registerBuiltinAggregates(d); err != nil {
+		return err
+	}
+	if err := d.RegisterCollationUtf8("chr2_interval", compareIntervalText); err != nil {
 		return err
 	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)

@@ -714,12 +714,16 @@ func sortedByName(cons []*catalog.Constraint) []*catalog.Constraint {
 	return out
 }
 
-// sqlType is the STRICT column type for a PostgreSQL type; numeric columns
-// compare with the numeric collation so that '10' > '9'.
+// sqlType is the STRICT column type for a PostgreSQL type; numeric and
+// interval columns compare with their collations so that '10' > '9' and
+// '1 mon' > '10:00:00'.
 func sqlType(oid pgval.OID) string {
 	decl := sqltype.StorageOf(oid).Decl()
-	if oid == pgval.NumericOID {
+	switch oid {
+	case pgval.NumericOID:
 		return decl + " COLLATE chr2_numeric"
+	case pgval.IntervalOID:
+		return decl + " COLLATE chr2_interval"
 	}
 	return decl
 }

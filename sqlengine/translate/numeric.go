@@ -162,8 +162,11 @@ func (t *translator) bitwise(op string, l, r expr) (expr, error) {
 // numericSortKey makes ORDER BY / GROUP BY of a numeric expression compare
 // numerically.
 func numericSortKey(e expr) string {
-	if e.typ == pgval.NumericOID {
+	switch e.typ {
+	case pgval.NumericOID:
 		return e.sql + " COLLATE chr2_numeric"
+	case pgval.IntervalOID:
+		return e.sql + " COLLATE chr2_interval" // funcs/intervalcmp.go
 	}
 	return e.sql
 }

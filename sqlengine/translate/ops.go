@@ -205,6 +205,9 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	if es, ok := t.enumOrdered(op, l, r); ok {
 		l, r = es[0], es[1]
 	}
+	if l.typ == pgval.IntervalOID && r.typ == pgval.IntervalOID {
+		return expr{sql: "(" + numericSortKey(l) + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
+	}
 	if l.typ == pgval.JSONBOID && r.typ == pgval.JSONBOID {
 		return expr{sql: "(chr2_jsonb_cmp(" + l.sql + ", " + r.sql + ") " + op + " 0)", typ: pgval.BoolOID, mod: -1}, nil
 	}
@@ -520,6 +523,7 @@ func (t *translator) between(s *scope, a *pg.A_Expr) (expr, error) {
 	if ordered, ok := t.enumOrdered("<", es...); ok {
 		es = ordered
 	}
+	es[0].sql = numericSortKey(es[0])
 	kw := " BETWEEN "
 	if a.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN {
 		kw = " NOT BETWEEN "
