@@ -89,9 +89,6 @@ func fnPercentile(cont bool) func(*translator, *scope, *pg.FuncCall) (expr, erro
 			return expr{}, err
 		}
 		if !cont {
-			if x.typ == pgval.IntervalOID {
-				return expr{}, pgerr.Unsupported("percentile_disc over interval values")
-			}
 			out := expr{typ: x.typ, mod: x.mod, name: name, agg: true}
 			out.sql = "chr2_percentile_disc(" + frac.sql + ", " + x.sql + " ORDER BY " + t.sortKeySQL(x) + sortSuffix(sb) + ")" + filter
 			out.sql = fracChecked(frac, out.sql)
