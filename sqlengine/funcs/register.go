@@ -16,8 +16,8 @@ import (
 
 type scalarFn = func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.Value, error)
 
-// Register installs every chr2_* function and the chr2_numeric and
-// chr2_interval collations on d, binding the context functions to env. Each SQLite connection gets its
+// Register installs every chr2_* function and the chr2_numeric,
+// chr2_interval and chr2_jsonb collations (collations.go) on d, binding the context functions to env. Each SQLite connection gets its
 // own Driver and Env, so context functions see only their connection's
 // statement.
 func Register(d *sqlite.Driver, env *Env) error {
@@ -82,10 +82,13 @@ func Register(d *sqlite.Driver, env *Env) error {
 	if err := registerBuiltinAggregates(d); err != nil {
 		return err
 	}
-	if err := d.RegisterCollationUtf8("chr2_interval", compareIntervalText); err != nil {
-		return err
+	for name, cmp := range map[string]func(a, b string) int{"chr2_interval": compareIntervalText,
+		"chr2_jsonb": compareJSONBText, "chr2_numeric": compareNumericText} {
+		if err := d.RegisterCollationUtf8(name, cmp); err != nil {
+			return fmt.Errorf("funcs: register collation %s: %w", name, err)
+		}
 	}
-	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
+	return nil
 }
 
 type fnDef struct {

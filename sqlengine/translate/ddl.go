@@ -714,9 +714,9 @@ func sortedByName(cons []*catalog.Constraint) []*catalog.Constraint {
 	return out
 }
 
-// sqlType is the STRICT column type for a PostgreSQL type; numeric and
-// interval columns compare with their collations so that '10' > '9' and
-// '1 mon' > '10:00:00'.
+// sqlType is the STRICT column type for a PostgreSQL type; numeric,
+// interval and jsonb columns compare with their collations so that
+// '10' > '9' and '1 mon' > '10:00:00' (funcs/collations.go).
 func sqlType(oid pgval.OID) string {
 	decl := sqltype.StorageOf(oid).Decl()
 	switch oid {
@@ -724,6 +724,8 @@ func sqlType(oid pgval.OID) string {
 		return decl + " COLLATE chr2_numeric"
 	case pgval.IntervalOID:
 		return decl + " COLLATE chr2_interval"
+	case pgval.JSONBOID:
+		return decl + " COLLATE chr2_jsonb"
 	}
 	return decl
 }

@@ -65,7 +65,7 @@ func (t *translator) sortKeySQL(e expr) string {
 	if ty := t.enumType(e.typ); ty != nil {
 		return enumSortKey(e.sql, ty)
 	}
-	return numericSortKey(e)
+	return collatedSortKey(e)
 }
 
 // enumOrdered rewrites the operands of an ordering comparison of enum

@@ -452,6 +452,13 @@ func fnAvg(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 func fnMinMax(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	name := strVal(fc.Funcname[len(fc.Funcname)-1])
 	return t.aggregate(s, fc, name, func(e expr) (expr, error) {
+		switch e.typ {
+		case boolT, pgval.ByteaOID, pgval.UUIDOID, pgval.JSONOID, pgval.JSONBOID:
+			// PostgreSQL defines no ordering aggregate for these.
+			return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s(%s) does not exist", name, typeSQLName(e.typ)).
+				WithHint("No function matches the given name and argument types. You might need to add explicit type casts.").
+				WithPosition(fc.Location + 1)
+		}
 		r := typed("", e.typ, name)
 		r.mod = e.mod
 		return r, nil
@@ -553,8 +560,8 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		fn = "chr2_numeric_sum"
 	case sqlFn == "avg" && out.typ == pgval.NumericOID:
 		fn = "chr2_numeric_avg"
-	case (sqlFn == "min" || sqlFn == "max") && (arg.typ == pgval.NumericOID || arg.typ == pgval.IntervalOID):
-		argSQL = numericSortKey(arg)
+	case sqlFn == "min" || sqlFn == "max":
+		argSQL = collatedSortKey(arg)
 	}
 	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
 	if sql, ok := t.enumMinMax(fn, arg, order+")"+filter); ok && (fn == "min" || fn == "max") {

@@ -159,14 +159,17 @@ func (t *translator) bitwise(op string, l, r expr) (expr, error) {
 	return expr{sql: sql, typ: typ, mod: -1}, nil
 }
 
-// numericSortKey makes ORDER BY / GROUP BY of a numeric expression compare
-// numerically.
-func numericSortKey(e expr) string {
+// collatedSortKey makes comparisons, ORDER BY, GROUP BY, DISTINCT and
+// min/max of an expression follow PostgreSQL's order for types whose
+// stored text sorts differently (funcs/collations.go).
+func collatedSortKey(e expr) string {
 	switch e.typ {
 	case pgval.NumericOID:
 		return e.sql + " COLLATE chr2_numeric"
 	case pgval.IntervalOID:
-		return e.sql + " COLLATE chr2_interval" // funcs/intervalcmp.go
+		return e.sql + " COLLATE chr2_interval"
+	case pgval.JSONBOID:
+		return e.sql + " COLLATE chr2_jsonb"
 	}
 	return e.sql
 }

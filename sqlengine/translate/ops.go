@@ -206,7 +206,7 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 		l, r = es[0], es[1]
 	}
 	if l.typ == pgval.IntervalOID && r.typ == pgval.IntervalOID {
-		return expr{sql: "(" + numericSortKey(l) + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
+		return expr{sql: "(" + collatedSortKey(l) + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 	}
 	if l.typ == pgval.JSONBOID && r.typ == pgval.JSONBOID {
 		return expr{sql: "(chr2_jsonb_cmp(" + l.sql + ", " + r.sql + ") " + op + " 0)", typ: pgval.BoolOID, mod: -1}, nil
@@ -523,7 +523,7 @@ func (t *translator) between(s *scope, a *pg.A_Expr) (expr, error) {
 	if ordered, ok := t.enumOrdered("<", es...); ok {
 		es = ordered
 	}
-	es[0].sql = numericSortKey(es[0])
+	es[0].sql = collatedSortKey(es[0])
 	kw := " BETWEEN "
 	if a.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN {
 		kw = " NOT BETWEEN "
