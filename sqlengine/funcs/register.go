@@ -28,6 +28,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range arrayFunctions() {
 		pure[name] = f
 	}
+	for name, f := range arrayMDFunctions() {
+		pure[name] = f
+	}
 	for name, f := range numericFunctions() {
 		pure[name] = f
 	}

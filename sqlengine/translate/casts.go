@@ -171,6 +171,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
+	if empty, ok := emptyArrayCast(tc.Arg, target); ok {
+		return empty, nil // arrays.go
+	}
 	e, err := t.expr(s, tc.Arg)
 	if err != nil {
 		return expr{}, err
@@ -193,6 +196,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	if e.col == nil && (e.name == "?column?" || e.name == "" || e.castName) {
 		if ti, ok := pgval.Lookup(target); ok {
 			out.name, out.castName = ti.Name, true
+			if et, ok := pgval.Lookup(pgval.ArrayElem(target)); ok {
+				out.name = et.Name // x::int[] is named after int4, as FigureColname does
+			}
 		} else if ty, ok := t.cat.Type(uint32(target)); ok {
 			out.name, out.castName = ty.Name, true
 		}

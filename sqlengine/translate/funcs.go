@@ -46,6 +46,9 @@ func init() {
 	for name, spec := range arrayFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range arrayFunctionTableMD() {
+		functions[name] = spec
+	}
 	for name, spec := range advisoryFunctionTable() {
 		functions[name] = spec
 	}

@@ -170,7 +170,14 @@ func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (
 		out, err = t.regexMatch(op, l, r)
 	case "->", "->>", "#>", "#>>":
 		out, err = t.jsonAccess(op, l, r)
-	case "@>", "<@":
+	case "@>", "<@", "&&":
+		if isArrayType(l.typ) || isArrayType(r.typ) {
+			out, err = t.arrayContainsOp(op, l, r) // arrayfns.go
+			break
+		}
+		if op == "&&" {
+			return expr{}, opMissing(op, l.typ, r.typ)
+		}
 		out, err = t.jsonContains(op, l, r)
 	default:
 		return expr{}, pgerr.Unsupported("operator " + op)
