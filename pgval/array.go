@@ -156,7 +156,7 @@ func (sc *arrScanner) ws() {
 
 // dims reads "[lo:hi]" (or "[hi]") per dimension followed by '=' and
 // returns the lengths; lower bounds other than 1 are outside the value
-// model (the array reads as if based at 1).
+// model (0A000 rather than a silently re-based array).
 func (sc *arrScanner) dims(s string) ([]int, error) {
 	var out []int
 	for sc.peek() == '[' {
@@ -183,6 +183,9 @@ func (sc *arrScanner) dims(s string) ([]int, error) {
 		}
 		if hi < lo-1 {
 			return nil, pgerr.New(pgerr.ArraySubscriptError, "upper bound cannot be less than lower bound")
+		}
+		if lo != 1 && hi >= lo {
+			return nil, pgerr.Unsupported("array lower bounds other than 1")
 		}
 		if hi >= lo {
 			out = append(out, int(hi-lo+1))

@@ -275,7 +275,10 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 	dims := make([]int, ndim)
 	n := int64(1)
 	for i := range dims {
-		d := int64(int32(binary.BigEndian.Uint32(rest))) //nolint:gosec // sign reinterpretation
+		d := int64(int32(binary.BigEndian.Uint32(rest)))                      //nolint:gosec // sign reinterpretation
+		if lb := int32(binary.BigEndian.Uint32(rest[4:])); lb != 1 && d > 0 { //nolint:gosec // sign reinterpretation
+			return nil, pgerr.Unsupported("array lower bounds other than 1")
+		}
 		rest = rest[8:]
 		// Each element needs at least its 4-byte length, which bounds the
 		// count by the message size before anything is allocated.

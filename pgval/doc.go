@@ -55,8 +55,8 @@
 //
 // # Known departures from PostgreSQL
 //
-//   - Arrays have lower bound 1 in every dimension: "[0:1]={1,2}" reads as
-//     {1,2}.
+//   - Arrays have lower bound 1 in every dimension: "[0:1]={1,2}" (and the
+//     binary form with another lower bound) is 0A000.
 //   - 'now', 'today', 'tomorrow', 'yesterday' are left to the SQL layer (G4).
 //   - Time zone names are matched case-sensitively (IANA spelling);
 //     PostgreSQL folds case. Abbreviations cover the common set only.

@@ -85,6 +85,12 @@ func Register(d *sqlite.Driver, env *Env) error {
 	if err := registerBuiltinAggregates(d); err != nil {
 		return err
 	}
+	if err := d.RegisterCollationUtf8("chr2_array_num", compareArrayNum); err != nil {
+		return fmt.Errorf("funcs: register chr2_array_num: %w", err)
+	}
+	if err := d.RegisterCollationUtf8("chr2_array_text", compareArrayText); err != nil {
+		return fmt.Errorf("funcs: register chr2_array_text: %w", err)
+	}
 	return d.RegisterCollationUtf8("chr2_numeric", compareNumericText)
 }
 

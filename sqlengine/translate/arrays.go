@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"github.com/chr2sql/chr2sql/sqlengine/funcs"
 	"google.golang.org/protobuf/proto"
 	"strings"
 
@@ -409,4 +410,11 @@ func (t *translator) arraySubscripts(s *scope, fc *pg.FuncCall, arr expr, elem p
 	}
 	src := "chr2_array_subscripts(" + arr.sql + ", " + oidLit(elem) + ", " + dim.sql + ", " + rev + ")"
 	return tvfItems(src, int4, "generate_subscripts"), nil
+}
+
+// arraySortKey makes comparisons, ORDER BY, GROUP BY and min/max of an
+// array compare element by element (funcs/arraycmp.go), not as the text
+// of its literal.
+func arraySortKey(e expr) string {
+	return e.sql + " COLLATE " + funcs.ArrayCollation(pgval.ArrayElem(e.typ))
 }

@@ -555,6 +555,8 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		fn = "chr2_numeric_avg"
 	case (sqlFn == "min" || sqlFn == "max") && arg.typ == pgval.NumericOID:
 		argSQL += " COLLATE chr2_numeric"
+	case (sqlFn == "min" || sqlFn == "max" || fc.AggDistinct) && isArrayType(arg.typ):
+		argSQL = arraySortKey(arg)
 	}
 	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
 	if sql, ok := t.enumMinMax(fn, arg, order+")"+filter); ok && (fn == "min" || fn == "max") {

@@ -218,6 +218,10 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	if l.typ == pgval.JSONOID || r.typ == pgval.JSONOID {
 		return expr{}, opMissing(op, l.typ, r.typ)
 	}
+	if isArrayType(l.typ) {
+		// Element-wise, as array_cmp (arrays.go).
+		return expr{sql: "(" + arraySortKey(l) + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
+	}
 	return expr{sql: "(" + l.sql + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 }
 
