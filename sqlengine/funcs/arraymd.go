@@ -320,3 +320,32 @@ func arraySubscripts(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value,
 	b.WriteByte(']')
 	return b.String(), nil
 }
+
+// castArray converts an array element by element, keeping its dimensions
+// (ARRAY[1.5]::int[] is {2}, as each element is cast).
+func castArray(v any, from, to pgval.OID) (any, error) {
+	arr, err := loadArray(v, from)
+	if err != nil {
+		return nil, DecodeErrorOf(err)
+	}
+	for i, it := range arr.items {
+		if arr.items[i], err = Cast(it, from, to); err != nil {
+			return nil, err
+		}
+	}
+	arr.elem = to
+	out, err := arr.literal()
+	if err != nil {
+		return nil, DecodeErrorOf(err)
+	}
+	return out, nil
+}
+
+// DecodeErrorOf turns an error encoded for SQLite back into the
+// *pgerr.Error it carries (Cast returns those, not encoded ones).
+func DecodeErrorOf(err error) error {
+	if pe, ok := DecodeError(err.Error()); ok {
+		return pe
+	}
+	return err
+}

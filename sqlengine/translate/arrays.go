@@ -340,6 +340,8 @@ func (t *translator) arrayConcat(l, r expr) (expr, error) {
 	arrType := l.typ
 	if !isArrayType(arrType) {
 		arrType = r.typ
+	} else if isArrayType(r.typ) {
+		arrType = widerType(l.typ, r.typ) // int[] || numeric[] is numeric[]
 	}
 	elem := pgval.ArrayElem(arrType)
 	var err error
@@ -351,8 +353,9 @@ func (t *translator) arrayConcat(l, r expr) (expr, error) {
 		}
 	}
 	mode := func(e expr) (expr, string, error) {
-		if e.typ == arrType {
-			return e, "'a'", nil
+		if isArrayType(e.typ) {
+			c, err := t.coerce(e, arrType)
+			return c, "'a'", err
 		}
 		c, err := t.coerce(e, elem)
 		return c, "'e'", err

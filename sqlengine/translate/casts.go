@@ -38,6 +38,9 @@ func implicitlyCompatible(from, to pgval.OID) bool {
 	case to == pgval.TextOID || to == pgval.VarcharOID:
 		// Assignment to a text column accepts any type's text form.
 		return true
+	case isArrayType(from) && isArrayType(to):
+		// Arrays convert as their elements do (array_coerce).
+		return implicitlyCompatible(pgval.ArrayElem(from), pgval.ArrayElem(to))
 	}
 	return false
 }

@@ -514,6 +514,11 @@ func widerType(a, b pgval.OID) pgval.OID {
 		}
 		return pgval.TimestampOID
 	}
+	if ea, eb := pgval.ArrayElem(a), pgval.ArrayElem(b); ea != 0 && eb != 0 {
+		if ti, ok := pgval.Lookup(widerType(ea, eb)); ok && ti.Array != 0 {
+			return ti.Array
+		}
+	}
 	return a
 }
 
