@@ -21,6 +21,7 @@ func arrayFunctionTableMD() map[string]fnSpec {
 		"array_position":  {special: fnArraySearch("array_position", "chr2_array_position", 3, int4)},
 		"array_dims":      {special: fnArrayShape("dims", text)},
 		"array_ndims":     {special: fnArrayShape("ndims", int4)},
+		"array_to_json":   {special: fnArrayToJSON},
 	}
 }
 
@@ -183,4 +184,18 @@ func (t *translator) arrayContainsOp(op string, l, r expr) (expr, error) {
 	}
 	return expr{sql: "chr2_array_contains(" + l.sql + ", " + r.sql + ", " + oidLit(pgval.ArrayElem(arrType)) + ", " +
 		mode + ")", typ: pgval.BoolOID, mod: -1, agg: l.agg || r.agg}, nil
+}
+
+// fnArrayToJSON is array_to_json(arr): to_json of an array argument.
+func fnArrayToJSON(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
+	if len(fc.Args) == 2 {
+		return expr{}, pgerr.Unsupported("array_to_json with pretty_bool")
+	}
+	if err := argCount("array_to_json", fc, 1, 1); err != nil {
+		return expr{}, err
+	}
+	if _, _, err := t.arrayArg(s, fc.Args[0], "array_to_json"); err != nil {
+		return expr{}, err
+	}
+	return fnToJSON(false)(t, s, fc)
 }

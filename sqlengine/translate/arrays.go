@@ -168,7 +168,9 @@ func (t *translator) arraySubLink(q query) (expr, error) {
 	}
 	c := q.cols[0]
 	ti, ok := pgval.Lookup(c.Type)
-	if !ok || ti.Array == 0 {
+	if isArrayType(c.Type) {
+		ti.Array = c.Type // ARRAY(SELECT array) adds a dimension, as array_agg does
+	} else if !ok || ti.Array == 0 {
 		return expr{}, pgerr.Unsupported("ARRAY() of type " + typeSQLName(c.Type))
 	}
 	sql := "coalesce((SELECT chr2_array_agg(" + oidLit(c.Type) + ", " + quote(c.sqlName) + ") FROM (" + q.sql +
