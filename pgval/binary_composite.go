@@ -268,28 +268,9 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 			"binary data has array element type %d (%s) instead of expected %d (%s)",
 			gotElem, typeName(gotElem), elem, typeName(elem))
 	}
-	rest := b[12:]
-	if len(rest) < 8*int(ndim) {
-		return nil, binaryFormatError("insufficient data left in message")
-	}
-	dims := make([]int, ndim)
-	n := int64(1)
-	for i := range dims {
-		d := int64(int32(binary.BigEndian.Uint32(rest)))                      //nolint:gosec // sign reinterpretation
-		if lb := int32(binary.BigEndian.Uint32(rest[4:])); lb != 1 && d > 0 { //nolint:gosec // sign reinterpretation
-			return nil, pgerr.Unsupported("array lower bounds other than 1")
-		}
-		rest = rest[8:]
-		// Each element needs at least its 4-byte length, which bounds the
-		// count by the message size before anything is allocated.
-		if d < 0 || d > int64(len(b)) {
-			return nil, binaryFormatError("insufficient data left in message")
-		}
-		dims[i] = int(d)
-		n *= d
-		if n > int64(len(b)) {
-			return nil, binaryFormatError("insufficient data left in message")
-		}
+	dims, n, rest, err := decodeArrayDims(b[12:], int(ndim), len(b))
+	if err != nil {
+		return nil, err
 	}
 	if ndim == 0 || n == 0 {
 		if len(rest) != 0 {
@@ -324,4 +305,32 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 		return nil, binaryFormatError("incorrect binary data format in array")
 	}
 	return NestArray(out, dims), nil
+}
+
+// decodeArrayDims reads the (length, lower bound) pair of each dimension
+// and returns the lengths, the element count and the bytes after them.
+// Each element needs at least its 4-byte length, which bounds the counts
+// by the message size (total) before anything is allocated.
+func decodeArrayDims(rest []byte, ndim, total int) ([]int, int64, []byte, error) {
+	if len(rest) < 8*ndim {
+		return nil, 0, nil, binaryFormatError("insufficient data left in message")
+	}
+	dims := make([]int, ndim)
+	n := int64(1)
+	for i := range dims {
+		d := int64(int32(binary.BigEndian.Uint32(rest))) //nolint:gosec // sign reinterpretation
+		lb := int32(binary.BigEndian.Uint32(rest[4:]))   //nolint:gosec // sign reinterpretation
+		if lb != 1 && d > 0 {
+			return nil, 0, nil, pgerr.Unsupported("array lower bounds other than 1")
+		}
+		rest = rest[8:]
+		if d < 0 || d > int64(total) {
+			return nil, 0, nil, binaryFormatError("insufficient data left in message")
+		}
+		dims[i] = int(d)
+		if n *= d; n > int64(total) {
+			return nil, 0, nil, binaryFormatError("insufficient data left in message")
+		}
+	}
+	return dims, n, rest, nil
 }
