@@ -98,6 +98,7 @@ func arrayMDFunctions() map[string]fnDef {
 		"chr2_array_nest":       {-1, arrayNest},
 		"chr2_array_slice":      {-1, arraySlice},
 		"chr2_array_dim":        {4, arrayDim},
+		"chr2_array_typmod":     {4, arrayTypmod},
 		"chr2_array_subscripts": {4, arraySubscripts},
 		"chr2_array_replace":    {5, arrayReplace},
 		"chr2_array_positions":  {3, arrayPositions},
@@ -348,4 +349,54 @@ func DecodeErrorOf(err error) error {
 		return pe
 	}
 	return err
+}
+
+// arrayTypmod applies an element type modifier to every element:
+// numeric(p, s) rounds (22003 when too wide), timestamp(p) and time(p)
+// round, varchar(n) and char(n) truncate in a cast and refuse longer
+// values (22001, unless only blanks are cut) in an assignment.
+func arrayTypmod(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	elem, mod, assign := pgval.OID(asInt(a[1])), int32(asInt(a[2])), asInt(a[3]) != 0
+	arr, err := loadArray(a[0], elem)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range arr.items {
+		if it == nil {
+			continue
+		}
+		switch elem {
+		case pgval.NumericOID:
+			if arr.items[i], err = NumericTypmod(fmt.Sprint(it), mod); err != nil {
+				return nil, FromPG(err)
+			}
+		case pgval.VarcharOID, pgval.BPCharOID:
+			if arr.items[i], err = charTypmod(fmt.Sprint(it), elem, int(mod-4), assign); err != nil {
+				return nil, err
+			}
+		default:
+			if arr.items[i], err = timeRound(nil, []driver.Value{it, int64(mod), int64(elem)}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return arr.literal()
+}
+
+func charTypmod(s string, elem pgval.OID, n int, assign bool) (string, error) {
+	r := []rune(s)
+	if n < 0 || len(r) <= n {
+		return s, nil
+	}
+	if assign && strings.TrimRight(string(r[n:]), " ") != "" {
+		name := "character varying"
+		if elem == pgval.BPCharOID {
+			name = "character"
+		}
+		return "", Error(pgerr.StringDataRightTruncation, "value too long for type %s(%d)", name, n)
+	}
+	return string(r[:n]), nil
 }

@@ -3,6 +3,7 @@ package translate
 import (
 	"github.com/chr2sql/chr2sql/sqlengine/funcs"
 	"google.golang.org/protobuf/proto"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
@@ -422,4 +423,24 @@ func (t *translator) arraySubscripts(s *scope, fc *pg.FuncCall, arr expr, elem p
 // of its literal.
 func arraySortKey(e expr) string {
 	return e.sql + " COLLATE " + funcs.ArrayCollation(pgval.ArrayElem(e.typ))
+}
+
+// arrayTypmod applies the modifier of an element type (numeric(5,2)[],
+// varchar(3)[], timestamp(0)[]) to every element; assign selects the
+// assignment rules (varchar(n) refuses longer values instead of cutting).
+func arrayTypmod(e expr, typ pgval.OID, mod int32, assign bool) expr {
+	if mod < 0 || e.null {
+		return e
+	}
+	switch elem := pgval.ArrayElem(typ); {
+	case elem == pgval.NumericOID && mod >= 4, (elem == pgval.VarcharOID || elem == pgval.BPCharOID) && mod > 4,
+		(elem == pgval.TimestampOID || elem == pgval.TimestamptzOID || elem == pgval.TimeOID) && mod < 6:
+		flag := "0"
+		if assign {
+			flag = "1"
+		}
+		e.sql = "chr2_array_typmod(" + e.sql + ", " + oidLit(elem) + ", " + strconv.Itoa(int(mod)) + ", " + flag + ")"
+		e.mod = mod
+	}
+	return e
 }

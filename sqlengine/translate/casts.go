@@ -152,6 +152,9 @@ func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) (expr, err
 	if target == pgval.NumericOID {
 		return t.applyNumericTypmod(e, mod)
 	}
+	if isArrayType(target) {
+		return arrayTypmod(e, target, mod, false), nil // arrays.go
+	}
 	return timeTypmod(e, target, mod), nil
 }
 

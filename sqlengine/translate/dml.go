@@ -367,6 +367,9 @@ func (t *translator) assignTypmodOf(e expr, typ pgval.OID, mod int32) (expr, err
 	if typ == pgval.NumericOID && mod >= 4 {
 		return t.applyNumericTypmod(e, mod)
 	}
+	if isArrayType(typ) {
+		return arrayTypmod(e, typ, mod, true), nil // arrays.go
+	}
 	return timeTypmod(e, typ, mod), nil
 }
 
