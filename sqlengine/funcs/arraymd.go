@@ -99,6 +99,7 @@ func arrayMDFunctions() map[string]fnDef {
 		"chr2_array_slice":      {-1, arraySlice},
 		"chr2_array_dim":        {4, arrayDim},
 		"chr2_array_typmod":     {4, arrayTypmod},
+		"chr2_array_set":        {-1, arraySet},
 		"chr2_array_subscripts": {4, arraySubscripts},
 		"chr2_array_replace":    {5, arrayReplace},
 		"chr2_array_positions":  {3, arrayPositions},

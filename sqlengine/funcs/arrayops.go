@@ -214,3 +214,48 @@ func arrayContains(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, e
 	}
 	return !overlap, nil
 }
+
+// arraySet is UPDATE … SET arr[i][j]… = v: arguments are the array, its
+// element type, the new element and the subscripts. A one-dimensional
+// array grows (with NULLs) past its end; one that would have to grow
+// below subscript 1 needs a lower bound other than 1 (0A000).
+func arraySet(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	subs := make([]int64, 0, len(a)-3)
+	for _, v := range a[3:] {
+		if v == nil {
+			return nil, Error(pgerr.NullValueNotAllowed, "array subscript in assignment must not be null")
+		}
+		subs = append(subs, asInt(v))
+	}
+	elem := pgval.OID(asInt(a[1]))
+	arr := pgArray{elem: elem}
+	if a[0] != nil {
+		var err error
+		if arr, err = loadArray(a[0], elem); err != nil {
+			return nil, err
+		}
+	}
+	if len(arr.dims) == 0 && slices.Max(subs) == 1 && slices.Min(subs) == 1 {
+		// A NULL or empty array becomes {v}, {{v}}, … (all subscripts 1).
+		arr.items, arr.dims = []any{a[2]}, slices.Repeat([]int{1}, len(subs))
+		return arr.literal()
+	}
+	switch {
+	case len(arr.dims) == 1 && len(subs) == 1 && subs[0] >= 1:
+		for int64(len(arr.items)) < subs[0] {
+			arr.items = append(arr.items, nil)
+		}
+		arr.items[subs[0]-1], arr.dims = a[2], []int{len(arr.items)}
+		return arr.literal()
+	case len(arr.dims) <= 1 && len(subs) == 1 || len(arr.dims) == 0:
+		return nil, Error(pgerr.FeatureNotSupported, "array lower bounds other than 1 are not supported")
+	case len(subs) != len(arr.dims):
+		return nil, Error(pgerr.ArraySubscriptError, "wrong number of array subscripts")
+	}
+	i := arr.offset(subs)
+	if i < 0 {
+		return nil, Error(pgerr.ArraySubscriptError, "array subscript out of range")
+	}
+	arr.items[i] = a[2]
+	return arr.literal()
+}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"github.com/chr2sql/chr2sql/sqlengine/catalog"
 	"github.com/chr2sql/chr2sql/sqlengine/funcs"
 	"google.golang.org/protobuf/proto"
 	"strconv"
@@ -443,4 +444,65 @@ func arrayTypmod(e expr, typ pgval.OID, mod int32, assign bool) expr {
 		e.mod = mod
 	}
 	return e
+}
+
+// setArrayElement translates SET col[i][j]… = v (chr2_array_set). Several
+// elements of one column may be assigned in one SET; each applies to the
+// result of the previous one, as in PostgreSQL.
+func (t *translator) setArrayElement(s *scope, rel *catalog.Relation, rt *pg.ResTarget, seen map[string]bool,
+	elems map[string]int, parts *[]string) error {
+	col, ok := rel.Column(rt.Name)
+	if !ok {
+		return pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, rel.Name).
+			WithPosition(rt.Location + 1)
+	}
+	elem := pgval.ArrayElem(col.Type)
+	if elem == 0 {
+		return pgerr.New(pgerr.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting",
+			typeSQLName(col.Type)).WithPosition(rt.Location + 1)
+	}
+	if seen[col.Name] {
+		return pgerr.New(pgerr.SyntaxError, "multiple assignments to same column %q", col.Name)
+	}
+	base := quote(col.Name)
+	at, again := elems[col.Name]
+	if again {
+		base = strings.TrimPrefix((*parts)[at], quote(col.Name)+" = ")
+	}
+	v, err := t.expr(s, rt.Val)
+	if err == nil {
+		v, err = t.coerce(v, elem)
+	}
+	if err == nil {
+		v, err = t.assignTypmodOf(v, elem, col.TypMod)
+	}
+	if err != nil {
+		return err
+	}
+	sql := "chr2_array_set(" + base + ", " + oidLit(elem) + ", " + v.sql
+	for _, n := range rt.Indirection {
+		idx, ok := n.Node.(*pg.Node_AIndices)
+		if !ok {
+			return pgerr.Unsupported("UPDATE of a subfield")
+		}
+		if idx.AIndices.IsSlice {
+			return pgerr.Unsupported("assignment to an array slice")
+		}
+		i, err := t.expr(s, idx.AIndices.Uidx)
+		if err == nil {
+			i, err = t.coerce(i, int4)
+		}
+		if err != nil {
+			return err
+		}
+		sql += ", " + i.sql
+	}
+	part := quote(col.Name) + " = " + sql + ")"
+	if again {
+		(*parts)[at] = part
+		return nil
+	}
+	elems[col.Name] = len(*parts)
+	*parts = append(*parts, part)
+	return nil
 }
