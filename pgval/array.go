@@ -2,6 +2,7 @@ package pgval
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,57 +30,110 @@ func malformedArray(s, detail string, args ...any) *pgerr.Error {
 	return pgerr.New(pgerr.InvalidTextRepresentation, "malformed array literal: \"%s\"", s).WithDetail(detail, args...)
 }
 
-// parseArray is array_in for one dimension: optional "[lo:hi]=" bounds,
-// '{' elements '}' with quoting and backslash escapes, unquoted NULL.
+// MaxDims is PostgreSQL's MAXDIM: the most dimensions an array may have.
+const MaxDims = 6
+
+// parseArray is array_in: optional "[lo:hi]..." bounds, then '{' elements
+// '}' with quoting, backslash escapes and unquoted NULL. A multidimensional
+// array is a nested []any whose sub-arrays all have the same shape.
 func parseArray(arrOID, elem OID, s string, loc *time.Location) (any, error) {
 	sc := arrScanner{s: s}
 	sc.ws()
-	declared := -1
+	var declared []int
 	if sc.peek() == '[' {
-		n, err := sc.dims(s)
+		d, err := sc.dims(s)
 		if err != nil {
 			return nil, err
 		}
-		declared = n
+		declared = d
 	}
 	if sc.peek() != '{' {
 		return nil, malformedArray(s, "Array value must start with \"{\" or dimension information.")
 	}
-	sc.i++
-	out := []any{}
-	sc.ws()
-	if sc.peek() == '}' {
-		sc.i++
-	} else {
-		for {
-			v, err := sc.element(elem, s, loc)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-			sc.ws()
-			switch sc.peek() {
-			case ',':
-				sc.i++
-				continue
-			case '}':
-				sc.i++
-			case 0:
-				return nil, malformedArray(s, "Unexpected end of input.")
-			default:
-				return nil, malformedArray(s, "Unexpected \"%c\" character.", sc.s[sc.i])
-			}
-			break
-		}
+	out, err := sc.level(elem, s, loc, 1)
+	if err != nil {
+		return nil, err
 	}
 	sc.ws()
 	if sc.i < len(sc.s) {
 		return nil, malformedArray(s, "Junk after closing right brace.")
 	}
-	if declared >= 0 && declared != len(out) {
+	if declared != nil && !slices.Equal(declared, ArrayDims(out)) {
 		return nil, malformedArray(s, "Specified array dimensions do not match array contents.")
 	}
 	return out, nil
+}
+
+// level reads one brace-enclosed level starting at '{': either scalar
+// elements or sub-arrays (all of the same shape), never a mix.
+func (sc *arrScanner) level(elem OID, s string, loc *time.Location, depth int) ([]any, error) {
+	if depth > MaxDims {
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)",
+			depth, MaxDims)
+	}
+	sc.i++
+	out := []any{}
+	sc.ws()
+	if sc.peek() == '}' && depth == 1 {
+		sc.i++
+		return out, nil
+	}
+	nested := sc.peek() == '{'
+	var shape []int
+	for {
+		sc.ws()
+		var v any
+		switch {
+		case nested && sc.peek() == '{':
+			sub, err := sc.level(elem, s, loc, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if d := ArrayDims(sub); shape == nil {
+				shape = d
+			} else if !slices.Equal(shape, d) {
+				return nil, malformedArray(s, "Multidimensional arrays must have sub-arrays with matching dimensions.")
+			}
+			v = sub
+		case nested && sc.peek() != 0:
+			return nil, malformedArray(s, "Unexpected array element.")
+		default:
+			e, err := sc.element(elem, s, loc)
+			if err != nil {
+				return nil, err
+			}
+			v = e
+		}
+		out = append(out, v)
+		sc.ws()
+		switch sc.peek() {
+		case ',':
+			sc.i++
+			continue
+		case '}':
+			sc.i++
+			return out, nil
+		case 0:
+			return nil, malformedArray(s, "Unexpected end of input.")
+		default:
+			return nil, malformedArray(s, "Unexpected \"%c\" character.", sc.s[sc.i])
+		}
+	}
+}
+
+// ArrayDims is the length of each dimension of an array value (nested []any
+// for several dimensions); an empty array has no dimensions.
+func ArrayDims(v []any) []int {
+	var dims []int
+	for len(v) > 0 {
+		dims = append(dims, len(v))
+		sub, ok := v[0].([]any)
+		if !ok {
+			break
+		}
+		v = sub
+	}
+	return dims
 }
 
 type arrScanner struct {
@@ -100,19 +154,18 @@ func (sc *arrScanner) ws() {
 	}
 }
 
-// dims reads "[lo:hi]" (or "[hi]") followed by '='; more than one
-// dimension is outside the value model.
-func (sc *arrScanner) dims(s string) (int, error) {
-	count := 0
-	n := 0
+// dims reads "[lo:hi]" (or "[hi]") per dimension followed by '=' and
+// returns the lengths; lower bounds other than 1 are outside the value
+// model (0A000 rather than a silently re-based array).
+func (sc *arrScanner) dims(s string) ([]int, error) {
+	var out []int
 	for sc.peek() == '[' {
-		count++
 		end := sc.i + 1
 		for end < len(sc.s) && sc.s[end] != ']' {
 			end++
 		}
 		if end >= len(sc.s) {
-			return 0, malformedArray(s, "Missing \"]\" after array dimensions.")
+			return nil, malformedArray(s, "Missing \"]\" after array dimensions.")
 		}
 		lo, hi := int64(1), int64(0)
 		spec := sc.s[sc.i+1 : end]
@@ -126,24 +179,33 @@ func (sc *arrScanner) dims(s string) (int, error) {
 			hi, err = strconv.ParseInt(trimSpace(spec), 10, 32)
 		}
 		if err != nil {
-			return 0, malformedArray(s, "Array dimensions must be integers.")
+			return nil, malformedArray(s, "Array dimensions must be integers.")
 		}
 		if hi < lo-1 {
-			return 0, pgerr.New(pgerr.ArraySubscriptError, "upper bound cannot be less than lower bound")
+			return nil, pgerr.New(pgerr.ArraySubscriptError, "upper bound cannot be less than lower bound")
 		}
-		n = int(hi - lo + 1)
+		if lo != 1 && hi >= lo {
+			return nil, pgerr.Unsupported("array lower bounds other than 1")
+		}
+		if hi >= lo {
+			out = append(out, int(hi-lo+1))
+		}
 		sc.i = end + 1
 		sc.ws()
 	}
-	if count > 1 {
-		return 0, pgerr.Unsupported("multidimensional arrays")
+	if len(out) > MaxDims {
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)",
+			len(out), MaxDims)
 	}
 	if sc.peek() != '=' {
-		return 0, malformedArray(s, "Missing \"=\" after array dimensions.")
+		return nil, malformedArray(s, "Missing \"=\" after array dimensions.")
 	}
 	sc.i++
 	sc.ws()
-	return n, nil
+	if out == nil {
+		out = []int{}
+	}
+	return out, nil
 }
 
 func (sc *arrScanner) element(elem OID, s string, loc *time.Location) (any, error) {
@@ -151,9 +213,7 @@ func (sc *arrScanner) element(elem OID, s string, loc *time.Location) (any, erro
 	switch sc.peek() {
 	case 0:
 		return nil, malformedArray(s, "Unexpected end of input.")
-	case '{':
-		return nil, pgerr.Unsupported("multidimensional arrays")
-	case ',', '}':
+	case ',', '}', '{':
 		return nil, malformedArray(s, "Unexpected \"%c\" character.", sc.s[sc.i])
 	case '"':
 		text, err := sc.quoted(s)
@@ -274,7 +334,7 @@ func arrayValues(v any) ([]any, bool) {
 	return out, true
 }
 
-// appendArrayText is array_out for one dimension.
+// appendArrayText is array_out; sub-arrays ([]any items) nest.
 func appendArrayText(dst []byte, arrOID, elem OID, v any, loc *time.Location) ([]byte, error) {
 	items, ok := arrayValues(v)
 	if !ok {
@@ -291,6 +351,12 @@ func appendArrayText(dst []byte, arrOID, elem OID, v any, loc *time.Location) ([
 			continue
 		}
 		var err error
+		if sub, ok := item.([]any); ok {
+			if dst, err = appendArrayText(dst, arrOID, elem, sub, loc); err != nil {
+				return dst, err
+			}
+			continue
+		}
 		scratch, err = AppendText(scratch[:0], elem, item, loc)
 		if err != nil {
 			return dst, err

@@ -183,25 +183,23 @@ func appendArrayBinary(dst []byte, arrOID, elem OID, v any) ([]byte, error) {
 	if binaryKindOf(elem) == binNone {
 		return dst, noBinary(arrOID)
 	}
+	dims := ArrayDims(items)
+	flat := flattenArray(items, nil)
 	hasNull := uint32(0)
-	for _, it := range items {
+	for _, it := range flat {
 		if it == nil {
 			hasNull = 1
 			break
 		}
 	}
-	ndim := uint32(1)
-	if len(items) == 0 {
-		ndim = 0
-	}
-	dst = binary.BigEndian.AppendUint32(dst, ndim)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(dims))) //nolint:gosec // at most MaxDims
 	dst = binary.BigEndian.AppendUint32(dst, hasNull)
 	dst = binary.BigEndian.AppendUint32(dst, elem)
-	if ndim == 1 {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(items))) //nolint:gosec // bounded by memory
+	for _, d := range dims {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(d)) //nolint:gosec // bounded by memory
 		dst = binary.BigEndian.AppendUint32(dst, 1)
 	}
-	for _, it := range items {
+	for _, it := range flat {
 		if it == nil {
 			dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)
 			continue
@@ -217,6 +215,39 @@ func appendArrayBinary(dst []byte, arrOID, elem OID, v any) ([]byte, error) {
 	return dst, nil
 }
 
+// flattenArray appends the scalar elements of a (nested) array in row-major
+// order.
+func flattenArray(items []any, dst []any) []any {
+	for _, it := range items {
+		if sub, ok := it.([]any); ok {
+			dst = flattenArray(sub, dst)
+			continue
+		}
+		dst = append(dst, it)
+	}
+	return dst
+}
+
+// NestArray shapes flat elements (row-major) into the nested value of an
+// array with the given dimensions; no dimensions is the empty array.
+func NestArray(flat []any, dims []int) []any {
+	if len(dims) == 0 {
+		return []any{}
+	}
+	if len(dims) == 1 {
+		return flat[:dims[0]:dims[0]]
+	}
+	step := len(flat) / dims[0]
+	out := make([]any, dims[0])
+	for i := range out {
+		out[i] = NestArray(flat[i*step:(i+1)*step], dims[1:])
+	}
+	return out
+}
+
+// FlattenArray is flattenArray for callers outside the package.
+func FlattenArray(items []any) []any { return flattenArray(items, nil) }
+
 func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 	if len(b) < 12 {
 		return nil, binaryFormatError("insufficient data left in message")
@@ -227,8 +258,9 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 	switch {
 	case ndim < 0:
 		return nil, binaryFormatError("invalid number of dimensions: %d", ndim)
-	case ndim > 1:
-		return nil, pgerr.Unsupported("multidimensional arrays")
+	case ndim > MaxDims:
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)",
+			ndim, MaxDims)
 	case flags > 1:
 		return nil, binaryFormatError("invalid array flags")
 	case gotElem != elem:
@@ -236,21 +268,17 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 			"binary data has array element type %d (%s) instead of expected %d (%s)",
 			gotElem, typeName(gotElem), elem, typeName(elem))
 	}
-	rest := b[12:]
-	if ndim == 0 {
+	dims, n, rest, err := decodeArrayDims(b[12:], int(ndim), len(b))
+	if err != nil {
+		return nil, err
+	}
+	if ndim == 0 || n == 0 {
 		if len(rest) != 0 {
 			return nil, binaryFormatError("incorrect binary data format in array")
 		}
 		return []any{}, nil
 	}
-	if len(rest) < 8 {
-		return nil, binaryFormatError("insufficient data left in message")
-	}
-	n := int64(int32(binary.BigEndian.Uint32(rest))) //nolint:gosec // sign reinterpretation
-	rest = rest[8:]
-	// Each element needs at least its 4-byte length, which bounds n by the
-	// message size before anything is allocated.
-	if n < 0 || n > int64(len(rest)/4) {
+	if n > int64(len(rest)/4) {
 		return nil, binaryFormatError("insufficient data left in message")
 	}
 	out := make([]any, n)
@@ -276,5 +304,33 @@ func decodeArrayBinary(arrOID, elem OID, b []byte) (any, error) {
 	if len(rest) != 0 {
 		return nil, binaryFormatError("incorrect binary data format in array")
 	}
-	return out, nil
+	return NestArray(out, dims), nil
+}
+
+// decodeArrayDims reads the (length, lower bound) pair of each dimension
+// and returns the lengths, the element count and the bytes after them.
+// Each element needs at least its 4-byte length, which bounds the counts
+// by the message size (total) before anything is allocated.
+func decodeArrayDims(rest []byte, ndim, total int) ([]int, int64, []byte, error) {
+	if len(rest) < 8*ndim {
+		return nil, 0, nil, binaryFormatError("insufficient data left in message")
+	}
+	dims := make([]int, ndim)
+	n := int64(1)
+	for i := range dims {
+		d := int64(int32(binary.BigEndian.Uint32(rest))) //nolint:gosec // sign reinterpretation
+		lb := int32(binary.BigEndian.Uint32(rest[4:]))   //nolint:gosec // sign reinterpretation
+		if lb != 1 && d > 0 {
+			return nil, 0, nil, pgerr.Unsupported("array lower bounds other than 1")
+		}
+		rest = rest[8:]
+		if d < 0 || d > int64(total) {
+			return nil, 0, nil, binaryFormatError("insufficient data left in message")
+		}
+		dims[i] = int(d)
+		if n *= d; n > int64(total) {
+			return nil, 0, nil, binaryFormatError("insufficient data left in message")
+		}
+	}
+	return dims, n, rest, nil
 }

@@ -108,6 +108,8 @@ func TestBinaryGolden(t *testing.T) {
 		{Int4ArrayOID, []any{int64(1), nil}, "00000001" + "00000001" + "00000017" + "00000002" + "00000001" +
 			"00000004" + "00000001" + "ffffffff"},
 		{Int4ArrayOID, []any{}, "00000000" + "00000000" + "00000017"},
+		{Int4ArrayOID, []any{[]any{int64(1)}, []any{int64(2)}}, "00000002" + "00000000" + "00000017" +
+			"00000002" + "00000001" + "00000001" + "00000001" + "00000004" + "00000001" + "00000004" + "00000002"},
 		{IntervalOID, "1 mon 2 days 00:00:03", "00000000002dc6c0" + "00000002" + "00000001"},
 		{TimeOID, "00:00:01.5", "000000000016e360"},
 	}
@@ -144,7 +146,9 @@ func TestDecodeBinaryErrors(t *testing.T) {
 		{JSONBOID, "017b", pgerr.InvalidTextRepresentation},
 		{Int4ArrayOID, "00000001000000000000001a0000000100000001", pgerr.DatatypeMismatch},
 		{Int4ArrayOID, "000000010000000000000017" + "7fffffff00000001", pgerr.InvalidBinaryRepresentation},
-		{Int4ArrayOID, "000000020000000000000017", pgerr.FeatureNotSupported},
+		{Int4ArrayOID, "000000070000000000000017", pgerr.ProgramLimitExceeded},
+		{Int4ArrayOID, "000000020000000000000017", pgerr.InvalidBinaryRepresentation},
+		{Int4ArrayOID, "000000020000000000000017" + "00000002000000010000000100000001" + "00000004000000010000000400000002" + "00", pgerr.InvalidBinaryRepresentation},
 		{Int4ArrayOID, "00000001000000000000001700000001000000010000000500000000", pgerr.InvalidBinaryRepresentation},
 		{RecordOID, "00", pgerr.FeatureNotSupported},
 	}
@@ -193,6 +197,7 @@ func TestFormatGoValues(t *testing.T) {
 		{TextOID, []byte("raw"), nil, "raw"},
 		{CharOID, "\xe9", nil, `\351`},
 		{Int4ArrayOID, []int64{1, 2}, nil, "{1,2}"},
+		{Int4ArrayOID, []any{[]any{int64(1), nil}, []any{int64(3), int64(4)}}, nil, "{{1,NULL},{3,4}}"},
 		{TextArrayOID, []string{"a b", ""}, nil, `{"a b",""}`},
 		{TextArrayOID, []*string{nil}, nil, `{NULL}`},
 		{ByteaArrayOID, [][]byte{{1}}, nil, `{"\\x01"}`},

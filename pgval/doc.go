@@ -19,8 +19,10 @@
 //	time.Time                 timestamptz (an instant), timestamp (wall clock,
 //	                          carried in UTC), date (midnight UTC);
 //	                          InfinityTime / NegInfinityTime for ±infinity
-//	[]any                     one-dimensional arrays of the element types above
-//	                          (lower bound 1; nil elements are NULL)
+//	[]any                     arrays of the element types above (lower bound 1;
+//	                          nil elements are NULL); a multidimensional array
+//	                          nests one []any per dimension, all sub-arrays of
+//	                          the same shape
 //
 // Format/AppendText and EncodeBinary/AppendBinary also accept, for
 // convenience of the SQL layer, every Go integer and float kind, Interval and
@@ -53,8 +55,8 @@
 //
 // # Known departures from PostgreSQL
 //
-//   - Arrays are one-dimensional with lower bound 1: "[0:1]={1,2}" reads as
-//     {1,2}; multidimensional input is 0A000.
+//   - Arrays have lower bound 1 in every dimension: "[0:1]={1,2}" (and the
+//     binary form with another lower bound) is 0A000.
 //   - 'now', 'today', 'tomorrow', 'yesterday' are left to the SQL layer (G4).
 //   - Time zone names are matched case-sensitively (IANA spelling);
 //     PostgreSQL folds case. Abbreviations cover the common set only.

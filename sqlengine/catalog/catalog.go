@@ -284,6 +284,9 @@ func FormatType(oid pgval.OID, typmod int32) string {
 	if typmod < 0 {
 		return name
 	}
+	if elem := pgval.ArrayElem(oid); elem != 0 {
+		return FormatType(elem, typmod) + "[]" // numeric(5,2)[]
+	}
 	switch oid {
 	case pgval.VarcharOID, pgval.BPCharOID:
 		return name + "(" + itoa(int64(typmod-4)) + ")"

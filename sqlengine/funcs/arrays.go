@@ -3,6 +3,7 @@ package funcs
 import (
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +23,8 @@ func arrayFunctions() map[string]fnDef {
 	return map[string]fnDef{
 		"chr2_array_to_string": {4, arrayToString},
 		"chr2_array_len":       {3, arrayLen},
-		"chr2_array_position":  {3, arrayPosition},
-		"chr2_array_get":       {3, arrayGet},
+		"chr2_array_position":  {-1, arrayPosition},
+		"chr2_array_get":       {-1, arrayGet},
 		"chr2_vector_json":     {1, vectorJSON},
 		"chr2_quote_ident":     {1, textFn(func(s string) any { return QuoteIdent(s) })},
 		"chr2_quote_literal":   {1, textFn(func(s string) any { return quoteLiteral(s) })},
@@ -38,7 +39,8 @@ func arrayFunctions() map[string]fnDef {
 	}
 }
 
-// arrayItems parses a stored array of element type elem into storage values.
+// arrayItems parses a stored array of element type elem into storage
+// values, all dimensions flattened in row-major order.
 func arrayItems(v driver.Value, elem pgval.OID) ([]any, error) {
 	if elem == pgval.Int2VectorOID || elem == pgval.OIDVectorOID {
 		var out []any
@@ -51,24 +53,8 @@ func arrayItems(v driver.Value, elem pgval.OID) ([]any, error) {
 		}
 		return out, nil
 	}
-	ti, ok := pgval.Lookup(elem)
-	if !ok || ti.Array == 0 {
-		return nil, Error(pgerr.FeatureNotSupported, "arrays of type %d are not supported", elem)
-	}
-	pv, err := pgval.Parse(ti.Array, fmt.Sprint(v), time.UTC)
-	if err != nil {
-		return nil, FromPG(err)
-	}
-	items, _ := pv.([]any)
-	out := make([]any, len(items))
-	for i, it := range items {
-		sv, err := sqltype.ToStorage(elem, it)
-		if err != nil {
-			return nil, FromPG(err)
-		}
-		out[i] = sv
-	}
-	return out, nil
+	arr, err := loadArray(v, elem)
+	return arr.items, err
 }
 
 func arrayToString(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
@@ -101,59 +87,11 @@ func arrayLen(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error)
 	if a[0] == nil {
 		return nil, nil
 	}
-	items, err := arrayItems(a[0], pgval.OID(asInt(a[1])))
-	if err != nil {
-		return nil, err
+	if fmt.Sprint(a[2]) == "cardinality" {
+		items, err := arrayItems(a[0], pgval.OID(asInt(a[1])))
+		return int64(len(items)), err
 	}
-	switch fmt.Sprint(a[2]) {
-	case "cardinality":
-		return int64(len(items)), nil
-	case "lower":
-		if len(items) == 0 {
-			return nil, nil
-		}
-		return int64(1), nil
-	}
-	if len(items) == 0 {
-		return nil, nil
-	}
-	return int64(len(items)), nil
-}
-
-func arrayPosition(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
-	if a[0] == nil {
-		return nil, nil
-	}
-	items, err := arrayItems(a[0], pgval.OID(asInt(a[1])))
-	if err != nil {
-		return nil, err
-	}
-	for i, it := range items {
-		if it != nil && a[2] != nil && compareValues(it, a[2]) == 0 {
-			return int64(i + 1), nil
-		}
-	}
-	return nil, nil
-}
-
-// arrayGet is arr[i]: 1-based for arrays, 0-based for int2vector/oidvector.
-func arrayGet(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
-	if a[0] == nil || a[2] == nil {
-		return nil, nil
-	}
-	elem := pgval.OID(asInt(a[1]))
-	items, err := arrayItems(a[0], elem)
-	if err != nil {
-		return nil, err
-	}
-	i := int(asInt(a[2]))
-	if elem != pgval.Int2VectorOID && elem != pgval.OIDVectorOID {
-		i--
-	}
-	if i < 0 || i >= len(items) {
-		return nil, nil
-	}
-	return items[i], nil
+	return arrayDim(nil, []driver.Value{a[0], a[1], a[2], int64(1)})
 }
 
 // vectorJSON turns int2vector/oidvector text into a JSON array for json_each.
@@ -256,8 +194,33 @@ func (g *arrayAgg) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
 	if err != nil {
 		return FromPG(err)
 	}
+	if pgval.ArrayElem(g.elem) != 0 {
+		if err := g.checkSubArray(pv); err != nil {
+			return err
+		}
+	}
 	g.items = append(g.items, pv)
 	g.seen = true
+	return nil
+}
+
+// checkSubArray applies array_agg(anyarray)'s rules: the inputs become the
+// rows of one more dimension, so they must be non-NULL, non-empty and of
+// equal dimensions.
+func (g *arrayAgg) checkSubArray(pv any) error {
+	if pv == nil {
+		return Error(pgerr.NullValueNotAllowed, "cannot accumulate null arrays")
+	}
+	dims := pgval.ArrayDims(pv.([]any))
+	switch {
+	case len(dims) == 0:
+		return Error(pgerr.ArraySubscriptError, "cannot accumulate empty arrays")
+	case len(dims) >= pgval.MaxDims:
+		return Error(pgerr.ProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)",
+			len(dims)+1, pgval.MaxDims)
+	case len(g.items) > 0 && !slices.Equal(dims, pgval.ArrayDims(g.items[0].([]any))):
+		return Error(pgerr.ArraySubscriptError, "cannot accumulate arrays of different dimensionality")
+	}
 	return nil
 }
 
@@ -272,11 +235,16 @@ func (g *arrayAgg) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
 	if !g.seen {
 		return nil, nil
 	}
-	ti, ok := pgval.Lookup(g.elem)
-	if !ok || ti.Array == 0 {
+	arrType := pgval.OID(0)
+	if pgval.ArrayElem(g.elem) != 0 {
+		arrType = g.elem // array_agg(anyarray): one more dimension
+	} else if ti, ok := pgval.Lookup(g.elem); ok {
+		arrType = ti.Array
+	}
+	if arrType == 0 {
 		return nil, Error(pgerr.FeatureNotSupported, "arrays of type %d are not supported", g.elem)
 	}
-	s, err := pgval.Format(ti.Array, g.items, time.UTC)
+	s, err := pgval.Format(arrType, g.items, time.UTC)
 	if err != nil {
 		return nil, FromPG(err)
 	}
@@ -284,42 +252,3 @@ func (g *arrayAgg) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
 }
 
 func (g *arrayAgg) Final(*sqlite.FunctionContext) {}
-
-// arrayCat is ||: each side is an array ('a') or an element ('e'); a NULL
-// array is empty, a NULL element is appended as NULL.
-func arrayCat(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
-	elem := pgval.OID(asInt(a[4]))
-	var items []any
-	for i := 0; i < 4; i += 2 {
-		v, mode := a[i], fmt.Sprint(a[i+1])
-		if mode == "e" {
-			items = append(items, v)
-			continue
-		}
-		if v == nil {
-			continue
-		}
-		part, err := arrayItems(v, elem)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, part...)
-	}
-	if a[0] == nil && a[2] == nil && fmt.Sprint(a[1]) == "a" && fmt.Sprint(a[3]) == "a" {
-		return nil, nil
-	}
-	vals := make([]any, len(items))
-	for i, it := range items {
-		pv, err := sqltype.FromStorage(elem, it)
-		if err != nil {
-			return nil, FromPG(err)
-		}
-		vals[i] = pv
-	}
-	ti, _ := pgval.Lookup(elem)
-	s, err := pgval.Format(ti.Array, vals, time.UTC)
-	if err != nil {
-		return nil, FromPG(err)
-	}
-	return s, nil
-}

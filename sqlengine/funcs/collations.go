@@ -16,6 +16,8 @@ import (
 //     and '1 mon' > '10:00:00' (as text it sorts first).
 //   - chr2_jsonb: jsonb's order (null < string < number < boolean < array <
 //     object, then by value, numbers numerically), so '9' < '10'.
+//   - chr2_array_num, chr2_array_text: array_cmp's element-by-element order
+//     for array literals (arraycmp.go).
 //
 // Text that does not parse (never written by chr2sql) sorts after every
 // valid value, by text.

@@ -112,17 +112,26 @@ func ToJSON(v any, oid pgval.OID) (string, error) {
 	return quoteJSON(text), nil
 }
 
+// arrayToJSON renders an array as JSON arrays nested per dimension.
 func arrayToJSON(v any, oid pgval.OID) (string, error) {
 	elem := pgval.ArrayElem(oid)
-	items, err := arrayItems(v, elem)
+	arr, err := loadArray(v, elem)
 	if err != nil {
 		return "", err
 	}
-	parts := make([]string, len(items))
-	for i, it := range items {
+	parts := make([]string, len(arr.items))
+	for i, it := range arr.items {
 		if parts[i], err = ToJSON(it, elem); err != nil {
 			return "", err
 		}
+	}
+	for d := len(arr.dims) - 1; d > 0; d-- {
+		n := arr.dims[d]
+		rows := make([]string, 0, len(parts)/n)
+		for i := 0; i < len(parts); i += n {
+			rows = append(rows, "["+strings.Join(parts[i:i+n], ",")+"]")
+		}
+		parts = rows
 	}
 	return "[" + strings.Join(parts, ",") + "]", nil
 }

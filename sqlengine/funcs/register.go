@@ -28,6 +28,9 @@ func Register(d *sqlite.Driver, env *Env) error {
 	for name, f := range arrayFunctions() {
 		pure[name] = f
 	}
+	for name, f := range arrayMDFunctions() {
+		pure[name] = f
+	}
 	for name, f := range numericFunctions() {
 		pure[name] = f
 	}
@@ -83,7 +86,8 @@ func Register(d *sqlite.Driver, env *Env) error {
 		return err
 	}
 	for name, cmp := range map[string]func(a, b string) int{"chr2_interval": compareIntervalText,
-		"chr2_jsonb": compareJSONBText, "chr2_numeric": compareNumericText} {
+		"chr2_jsonb": compareJSONBText, "chr2_numeric": compareNumericText,
+		"chr2_array_num": compareArrayNum, "chr2_array_text": compareArrayText} {
 		if err := d.RegisterCollationUtf8(name, cmp); err != nil {
 			return fmt.Errorf("funcs: register collation %s: %w", name, err)
 		}

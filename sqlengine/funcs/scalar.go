@@ -136,6 +136,9 @@ func Cast(v any, from, to pgval.OID) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
+	if fe, te := pgval.ArrayElem(from), pgval.ArrayElem(to); fe != 0 && te != 0 && fe != te {
+		return castArray(v, fe, te) // arraymd.go
+	}
 	if sqltype.IsText(to) {
 		s, err := castText(v, from)
 		if err != nil {

@@ -379,23 +379,12 @@ func arrayJSON(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error
 	if a[0] == nil {
 		return "[]", nil
 	}
-	elem := pgval.OID(asInt(a[1]))
-	ti, ok := pgval.Lookup(elem)
-	if !ok || ti.Array == 0 {
-		return nil, Error(pgerr.FeatureNotSupported, "arrays of type %d are not supported", elem)
-	}
-	pv, err := pgval.Parse(ti.Array, fmt.Sprint(a[0]), time.UTC)
+	out, err := arrayItems(a[0], pgval.OID(asInt(a[1])))
 	if err != nil {
-		return nil, FromPG(err)
+		return nil, err
 	}
-	items, _ := pv.([]any)
-	out := make([]any, 0, len(items))
-	for _, it := range items {
-		sv, err := sqltype.ToStorage(elem, it)
-		if err != nil {
-			return nil, FromPG(err)
-		}
-		out = append(out, sv)
+	if out == nil {
+		return "[]", nil
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

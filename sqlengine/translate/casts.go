@@ -38,6 +38,9 @@ func implicitlyCompatible(from, to pgval.OID) bool {
 	case to == pgval.TextOID || to == pgval.VarcharOID:
 		// Assignment to a text column accepts any type's text form.
 		return true
+	case isArrayType(from) && isArrayType(to):
+		// Arrays convert as their elements do (array_coerce).
+		return implicitlyCompatible(pgval.ArrayElem(from), pgval.ArrayElem(to))
 	}
 	return false
 }
@@ -149,6 +152,9 @@ func (t *translator) applyTypmod(e expr, target pgval.OID, mod int32) (expr, err
 	if target == pgval.NumericOID {
 		return t.applyNumericTypmod(e, mod)
 	}
+	if isArrayType(target) {
+		return arrayTypmod(e, target, mod, false), nil // arrays.go
+	}
 	return timeTypmod(e, target, mod), nil
 }
 
@@ -170,6 +176,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	target, mod, err := t.resolveTypeName(tc.TypeName)
 	if err != nil {
 		return expr{}, err
+	}
+	if empty, ok := emptyArrayCast(tc.Arg, target); ok {
+		return empty, nil // arrays.go
 	}
 	e, err := t.expr(s, tc.Arg)
 	if err != nil {
@@ -193,6 +202,9 @@ func (t *translator) typeCast(s *scope, tc *pg.TypeCast) (expr, error) {
 	if e.col == nil && (e.name == "?column?" || e.name == "" || e.castName) {
 		if ti, ok := pgval.Lookup(target); ok {
 			out.name, out.castName = ti.Name, true
+			if et, ok := pgval.Lookup(pgval.ArrayElem(target)); ok {
+				out.name = et.Name // x::int[] is named after int4, as FigureColname does
+			}
 		} else if ty, ok := t.cat.Type(uint32(target)); ok {
 			out.name, out.castName = ty.Name, true
 		}

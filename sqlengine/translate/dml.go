@@ -367,6 +367,9 @@ func (t *translator) assignTypmodOf(e expr, typ pgval.OID, mod int32) (expr, err
 	if typ == pgval.NumericOID && mod >= 4 {
 		return t.applyNumericTypmod(e, mod)
 	}
+	if isArrayType(typ) {
+		return arrayTypmod(e, typ, mod, true), nil // arrays.go
+	}
 	return timeTypmod(e, typ, mod), nil
 }
 
@@ -490,10 +493,14 @@ func (t *translator) conflictTarget(rel *catalog.Relation, inf *pg.InferClause) 
 func (t *translator) setList(s *scope, rel *catalog.Relation, targets []*pg.Node) (string, error) {
 	parts := make([]string, 0, len(targets))
 	seen := map[string]bool{}
+	elems := map[string]int{} // column → its part, for SET a[1] = x, a[2] = y
 	for _, n := range targets {
 		rt := n.GetResTarget()
 		if len(rt.Indirection) > 0 {
-			return "", pgerr.Unsupported("UPDATE of a subfield or array element")
+			if err := t.setArrayElement(s, rel, rt, seen, elems, &parts); err != nil { // arrays.go
+				return "", err
+			}
+			continue
 		}
 		if _, ok := rt.Val.Node.(*pg.Node_MultiAssignRef); ok {
 			return "", pgerr.Unsupported("multiple-column assignment in SET")
@@ -503,7 +510,7 @@ func (t *translator) setList(s *scope, rel *catalog.Relation, targets []*pg.Node
 			return "", pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, rel.Name).
 				WithPosition(rt.Location + 1)
 		}
-		if seen[col.Name] {
+		if _, elem := elems[col.Name]; seen[col.Name] || elem {
 			return "", pgerr.New(pgerr.SyntaxError, "multiple assignments to same column %q", col.Name)
 		}
 		seen[col.Name] = true

@@ -65,6 +65,9 @@ func (t *translator) sortKeySQL(e expr) string {
 	if ty := t.enumType(e.typ); ty != nil {
 		return enumSortKey(e.sql, ty)
 	}
+	if isArrayType(e.typ) {
+		return arraySortKey(e) // arrays.go
+	}
 	return collatedSortKey(e)
 }
 

@@ -481,7 +481,7 @@ func (t *translator) variadicSame(s *scope, sqlFn, name string, args []*pg.Node)
 func (t *translator) unifyAll(es []expr) ([]expr, pgval.OID, error) {
 	typ := pgval.Unspecified
 	for _, e := range es {
-		if e.null || e.lit != nil || e.typ == pgval.Unspecified || e.typ == pgval.UnknownOID {
+		if e.lit != nil || e.typ == pgval.Unspecified || e.typ == pgval.UnknownOID {
 			continue
 		}
 		if typ == pgval.Unspecified {
@@ -520,6 +520,11 @@ func widerType(a, b pgval.OID) pgval.OID {
 			return pgval.TimestamptzOID
 		}
 		return pgval.TimestampOID
+	}
+	if ea, eb := pgval.ArrayElem(a), pgval.ArrayElem(b); ea != 0 && eb != 0 {
+		if ti, ok := pgval.Lookup(widerType(ea, eb)); ok && ti.Array != 0 {
+			return ti.Array
+		}
 	}
 	return a
 }
@@ -607,6 +612,13 @@ func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (expr, error) {
 }
 
 func (t *translator) arrayExpr(s *scope, a *pg.A_ArrayExpr) (expr, error) {
+	if len(a.Elements) == 0 {
+		return expr{}, pgerr.New(pgerr.IndeterminateDatatype, "cannot determine type of empty array").
+			WithHint("Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+	}
+	if isNestedArrayExpr(a) {
+		return t.nestedArrayExpr(s, a) // arrays.go
+	}
 	es := make([]expr, 0, len(a.Elements))
 	for _, el := range a.Elements {
 		e, err := t.expr(s, el)
@@ -618,6 +630,9 @@ func (t *translator) arrayExpr(s *scope, a *pg.A_ArrayExpr) (expr, error) {
 	es, typ, err := t.unifyAll(es)
 	if err != nil {
 		return expr{}, err
+	}
+	if isArrayType(typ) {
+		return nestArrays(es, typ), nil // arrays.go
 	}
 	ti, ok := pgval.Lookup(typ)
 	if !ok || ti.Array == 0 {

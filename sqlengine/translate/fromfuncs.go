@@ -54,6 +54,7 @@ var srfNames = map[string]bool{"generate_series": true, "unnest": true, "pg_part
 	"regexp_split_to_table": true, "generate_subscripts": true}
 
 func (t *translator) fromFunction(s *scope, rf *pg.RangeFunction) (string, error) {
+	rf = splitUnnest(rf) // arrays.go
 	if len(rf.Functions) > 1 {
 		return t.rowsFrom(s, rf)
 	}
@@ -299,7 +300,7 @@ func (t *translator) unnest(s *scope, fc *pg.FuncCall) (srfResult, error) {
 }
 
 // generateSubscripts is generate_subscripts(array, dim [, reverse]): the
-// subscripts of a one-dimensional array (from 0 for int2vector/oidvector).
+// subscripts of one dimension of an array (from 0 for int2vector/oidvector).
 func (t *translator) generateSubscripts(s *scope, fc *pg.FuncCall) (srfResult, error) {
 	if len(fc.Args) < 2 || len(fc.Args) > 3 {
 		return srfResult{}, pgerr.New(pgerr.UndefinedFunction, "function generate_subscripts with %d arguments does not exist", len(fc.Args))
@@ -315,8 +316,11 @@ func (t *translator) generateSubscripts(s *scope, fc *pg.FuncCall) (srfResult, e
 	if dim, err = t.coerce(dim, int4); err != nil {
 		return srfResult{}, err
 	}
+	if elem != pgval.Int2VectorOID && elem != pgval.OIDVectorOID {
+		return t.arraySubscripts(s, fc, arr, elem, dim) // arrays.go
+	}
 	if len(fc.Args) == 3 {
-		return srfResult{}, pgerr.Unsupported("generate_subscripts in reverse")
+		return srfResult{}, pgerr.Unsupported("generate_subscripts in reverse over a vector")
 	}
 	src := "chr2_array_json(" + arr.sql + ", " + oidLit(elem) + ")"
 	first := "1"

@@ -46,6 +46,9 @@ func init() {
 	for name, spec := range arrayFunctionTable() {
 		functions[name] = spec
 	}
+	for name, spec := range arrayFunctionTableMD() {
+		functions[name] = spec
+	}
 	for name, spec := range advisoryFunctionTable() {
 		functions[name] = spec
 	}
@@ -560,6 +563,8 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		fn = "chr2_numeric_sum"
 	case sqlFn == "avg" && out.typ == pgval.NumericOID:
 		fn = "chr2_numeric_avg"
+	case (sqlFn == "min" || sqlFn == "max" || fc.AggDistinct) && isArrayType(arg.typ):
+		argSQL = arraySortKey(arg)
 	case sqlFn == "min" || sqlFn == "max":
 		argSQL = collatedSortKey(arg)
 	}

@@ -170,7 +170,14 @@ func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (
 		out, err = t.regexMatch(op, l, r)
 	case "->", "->>", "#>", "#>>":
 		out, err = t.jsonAccess(op, l, r)
-	case "@>", "<@":
+	case "@>", "<@", "&&":
+		if isArrayType(l.typ) || isArrayType(r.typ) {
+			out, err = t.arrayContainsOp(op, l, r) // arrayfns.go
+			break
+		}
+		if op == "&&" {
+			return expr{}, opMissing(op, l.typ, r.typ)
+		}
 		out, err = t.jsonContains(op, l, r)
 	default:
 		return expr{}, pgerr.Unsupported("operator " + op)
@@ -213,6 +220,10 @@ func (t *translator) comparison(op string, l, r expr) (expr, error) {
 	}
 	if l.typ == pgval.JSONOID || r.typ == pgval.JSONOID {
 		return expr{}, opMissing(op, l.typ, r.typ)
+	}
+	if isArrayType(l.typ) {
+		// Element-wise, as array_cmp (arrays.go).
+		return expr{sql: "(" + arraySortKey(l) + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 	}
 	return expr{sql: "(" + l.sql + " " + op + " " + r.sql + ")", typ: pgval.BoolOID, mod: -1}, nil
 }

@@ -67,7 +67,7 @@ func (t *translator) resolveTypeName(tn *pg.TypeName) (pgval.OID, int32, error) 
 		if ti.Array == 0 {
 			return 0, -1, pgerr.Unsupported("arrays of type " + ti.SQLName)
 		}
-		return ti.Array, -1, nil
+		return ti.Array, mod, nil // an array's typmod is its elements' (numeric(5,2)[])
 	}
 	return oid, mod, nil
 }
