@@ -433,6 +433,11 @@ func DecodeBinary(oid OID, b []byte) (any, error) {
 			Days:   int32(binary.BigEndian.Uint32(b[8:])),  //nolint:gosec // sign reinterpretation
 			Months: int32(binary.BigEndian.Uint32(b[12:])), //nolint:gosec // sign reinterpretation
 		}
+		if iv.Micros == math.MinInt64 {
+			// Its text form has no int64 magnitude: it could be stored but
+			// never read back (PostgreSQL cannot parse it either).
+			return nil, pgerr.New(pgerr.IntervalFieldOverflow, "interval out of range")
+		}
 		return iv.String(), nil
 	case binNumeric:
 		return decodeNumericBinary(b)

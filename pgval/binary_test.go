@@ -268,3 +268,13 @@ func TestCheckUTF8Messages(t *testing.T) {
 		}
 	}
 }
+
+// An interval whose microseconds are math.MinInt64 has a text form no
+// parser accepts (PostgreSQL's neither): binary input refuses it instead of
+// storing a value that could never be read back. Found by FuzzDecodeBinary.
+func TestDecodeBinaryRefusesUnreadableInterval(t *testing.T) {
+	b := []byte{0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}
+	if _, err := DecodeBinary(IntervalOID, b); pgerr.CodeOf(err) != pgerr.IntervalFieldOverflow {
+		t.Fatalf("DecodeBinary of micros = MinInt64: %v, want 22015", err)
+	}
+}
