@@ -59,6 +59,9 @@ func TestErrorsHaveSQLSTATEs(t *testing.T) {
 		`CREATE TABLE t (a int)`:                 pgerr.DuplicateTable,
 		`SELECT 'a' = 1`:                         pgerr.InvalidTextRepresentation,
 		`INSERT INTO t VALUES (3000000000, 'z')`: pgerr.NumericValueOutOfRange,
+		// Refused rather than stored as written (types.go).
+		`CREATE TABLE tz (t time with time zone)`: pgerr.FeatureNotSupported,
+		`SELECT '10:00+02'::timetz`:               pgerr.FeatureNotSupported,
 	}
 	for sql, want := range cases {
 		if got := fails(t, s, sql); got != want {

@@ -48,6 +48,12 @@ func (t *translator) resolveTypeName(tn *pg.TypeName) (pgval.OID, int32, error) 
 		return 0, -1, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", name).WithPosition(tn.Location + 1)
 	}
 	oid := ti.OID
+	if oid == pgval.TimetzOID {
+		// Values would be stored as written: neither PostgreSQL's output
+		// form ('10:00:00+02') nor its order (by UTC time) would hold.
+		return 0, -1, pgerr.Unsupported("type time with time zone (use timestamptz, or time and a separate zone)").
+			WithPosition(tn.Location + 1)
+	}
 	mods := make([]int32, 0, len(tn.Typmods))
 	for _, m := range tn.Typmods {
 		v, ok := intConst(m)
