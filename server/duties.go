@@ -169,8 +169,12 @@ func (d *leaderDuties) migrate(ctx context.Context, term uint64) error {
 	if err := d.engine.LeaderBarrier(ctx, term); err != nil {
 		return err
 	}
-	_, err := migrations.Apply(ctx, migrator{engine: d.engine, term: term})
-	return err
+	if _, err := migrations.Apply(ctx, migrator{engine: d.engine, term: term}); err != nil {
+		return err
+	}
+	// Temporary schemas of sessions that ended while another node led (or
+	// this one crashed) would otherwise live forever.
+	return d.engine.DropOrphanTempSchemas(ctx, term)
 }
 
 func (d *leaderDuties) stop() {

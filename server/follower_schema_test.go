@@ -29,13 +29,7 @@ func TestLaggingFollowerSeesNewSchema(t *testing.T) {
 	ctx := context.Background()
 	l := fc.leader()
 	lid := l.Status().NodeID
-	var f *Server
-	for id, s := range fc.nodes {
-		if id != lid {
-			f = s
-			break
-		}
-	}
+	f := followerOf(fc, lid)
 	lconn, fconn, local := connect(t, l), connect(t, f), connect(t, f)
 	if _, err := local.Exec(ctx, `SET chr2.read_consistency = 'local'`); err != nil {
 		t.Fatal(err)

@@ -44,6 +44,24 @@
 // translate a statement, the leader describes it, because only the
 // leader's open transaction sees what the block created.
 //
+// # Temporary tables
+//
+// A temporary table is an ordinary replicated table in the schema pg_temp_N
+// of the session whose backend process id is N: it is created, written and
+// dropped through the log, so statements mixing it with other tables replay
+// identically. Only translation makes it private (translate/temp.go): the
+// session's schema is searched first for relation names and no other
+// session can name it. The session keeps its ON COMMIT actions and runs
+// them in the committing transaction (temptables.go); Close, DISCARD TEMP
+// and DISCARD ALL drop the schema through the log on the leader. A crash or
+// a leader change can leave schemas of sessions that no longer exist: a
+// node taking office drops, after the chr2 migrations and through the log,
+// every pg_temp_* schema whose process id is not a session open on it
+// (Engine.DropOrphanTempSchemas, called from the server's leader duties).
+// A session on a follower forwards its writes to a different session on
+// the leader, whose process id its local translation does not know; it
+// refuses CREATE TEMP TABLE with 0A000.
+//
 // # Errors
 //
 // Sentinels (ErrNotLeader, ErrNoQuorum, ErrLostProposal, ErrAmbiguous, …)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,9 @@ type Engine struct {
 	effects   atomic.Pointer[func()]
 	forwarder atomic.Pointer[Forwarder]
 	advisory  *advisoryLocks // the leader's advisory lock table (advisory.go)
+	// sessionPIDs holds the process ids of the sessions open on this node
+	// (temptables.go: their temporary schemas are not leftovers).
+	sessionPIDs sync.Map
 }
 
 var _ pgwire.Engine = (*Engine)(nil)

@@ -177,6 +177,9 @@ func (s *session) endForwardedBlock(ctx context.Context, sql string) (string, er
 func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *translate.Plan, params []any,
 	emit func([]any) error, w pgwire.ResultWriter) (string, error) {
 	if s.forwarding() {
+		if plan.TempTable != "" {
+			return "", errTempOnFollower()
+		}
 		s.upChanged = s.upChanged || plan.SchemaChange
 		return s.forward(ctx, st, params, emit, w)
 	}
@@ -193,8 +196,14 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	} else {
 		tag, err = s.runWrite(ctx, st, plan, params, emit)
 	}
+	if err == nil {
+		s.noteTemp(plan)
+	}
 	if !errors.Is(err, ErrNotLeader) || s.tx != nil || s.e.getForwarder() == nil {
 		return tag, clientError(err)
+	}
+	if plan.TempTable != "" {
+		return "", errTempOnFollower()
 	}
 	if err := s.startForwarding(ctx); err != nil {
 		if errors.Is(err, ErrLeaderIsLocal) {

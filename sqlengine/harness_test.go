@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,9 +263,14 @@ func fails(t *testing.T, s pgwire.Session, sql string, params ...any) pgerr.Code
 	return ""
 }
 
+// testPID numbers test sessions as pgwire numbers connections: each has its
+// own process id, hence its own temporary schema.
+var testPID atomic.Uint32
+
 func newSession(t *testing.T, e *Engine) pgwire.Session {
 	t.Helper()
-	s, err := e.NewSession(context.Background(), pgwire.SessionInfo{User: "postgres", Database: "postgres"})
+	s, err := e.NewSession(context.Background(), pgwire.SessionInfo{User: "postgres", Database: "postgres",
+		ProcessID: testPID.Add(1)})
 	if err != nil {
 		t.Fatal(err)
 	}

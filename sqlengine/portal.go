@@ -276,7 +276,7 @@ func (s *session) dispatch(ctx context.Context, st *statement, plan *translate.P
 	case translate.KindDeallocate:
 		return s.deallocateSQL(plan.Deallocate)
 	case translate.KindDiscard:
-		return s.discard(plan)
+		return s.discard(ctx, plan)
 	case translate.KindAdvisory:
 		return s.advisory(ctx, st, plan, params, emit, w)
 	case translate.KindCopyFrom:

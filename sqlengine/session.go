@@ -52,6 +52,7 @@ type session struct {
 	xactLocks     []xactLock              // advisory locks held until the block ends
 	advisoryLost  atomic.Bool             // a leader change released this session's advisory locks
 	seqVals       seqValues               // currval/lastval across transactions (seqvals.go)
+	onCommit      map[string]string       // temporary table → ON COMMIT action (temptables.go)
 }
 
 var _ pgwire.Session = (*session)(nil)
@@ -62,6 +63,9 @@ func (e *Engine) NewSession(_ context.Context, info pgwire.SessionInfo) (pgwire.
 		info.Database = info.User
 	}
 	s := &session{e: e, info: info, settings: newSessionSettings(info, e.cfg.ServerVersion), reported: map[string]string{}}
+	if info.ProcessID != 0 {
+		e.sessionPIDs.Store(info.ProcessID, struct{}{})
+	}
 	return s, nil
 }
 
@@ -90,7 +94,7 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 
 func (s *session) options() translate.Options {
 	return translate.Options{SearchPath: s.settings.searchPath(), User: s.info.User, Database: s.info.Database,
-		Settings: s.settings.list, ProcessID: s.info.ProcessID, Prepared: s.preparedList}
+		Settings: s.settings.list, ProcessID: s.info.ProcessID, Prepared: s.preparedList, TempSchema: s.tempSchema()}
 }
 
 // catalog is the catalog this session's statements must be translated with.
@@ -114,7 +118,7 @@ func (s *session) Sync(ctx context.Context) error {
 		tx.Rollback()
 		return nil
 	}
-	return tx.Commit(ctx)
+	return s.commitTx(ctx, tx)
 }
 
 // TxStatus implements pgwire.Session.
@@ -173,6 +177,7 @@ func (s *session) Close() {
 	s.endReadTx()
 	s.dropUpstream()
 	s.releaseAdvisory(false)
+	s.closeTemp()
 }
 
 func (s *session) endReadTx() {

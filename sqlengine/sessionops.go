@@ -135,12 +135,17 @@ func (s *session) deallocateSQL(op *translate.DeallocateOp) (string, error) {
 
 // discard implements DISCARD: ALL resets the session as a connection pool
 // expects (prepared statements, settings, advisory locks).
-func (s *session) discard(plan *translate.Plan) (string, error) {
-	if plan.Discard != "ALL" {
-		return plan.Tag, nil // no plan cache, sequence cache or temporary tables to drop
-	}
-	if s.inBlock() {
+func (s *session) discard(ctx context.Context, plan *translate.Plan) (string, error) {
+	if plan.Discard == "ALL" && s.inBlock() {
 		return "", pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
+	if plan.Discard == "ALL" || plan.Discard == "TEMP" {
+		if err := s.discardTemp(ctx); err != nil {
+			return "", err
+		}
+	}
+	if plan.Discard != "ALL" {
+		return plan.Tag, nil // no plan cache or sequence cache to drop
 	}
 	s.prepared, s.cursors = nil, nil
 	if err := s.settings.set(&translate.SetOp{Reset: true, All: true}); err != nil {

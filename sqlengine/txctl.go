@@ -59,7 +59,7 @@ func (s *session) commitBlock(ctx context.Context) error {
 	if tx == nil {
 		return nil
 	}
-	return tx.Commit(ctx)
+	return s.commitTx(ctx, tx)
 }
 
 func (s *session) rollbackBlock() {

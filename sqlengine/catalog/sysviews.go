@@ -238,7 +238,8 @@ const pgClassSQL = `SELECT r.oid AS oid, r.name AS relname, r.nsp AS relnamespac
 	10 AS relowner, CASE r.kind WHEN 'i' THEN 403 WHEN 'r' THEN 2 ELSE 0 END AS relam, r.oid AS relfilenode,
 	0 AS reltablespace, 0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
 	EXISTS (SELECT 1 FROM _chr2_indexes x WHERE x.rel = r.oid) AS relhasindex, 0 AS relisshared,
-	'p' AS relpersistence, r.kind AS relkind,
+	CASE WHEN (SELECT substr(n.name, 1, 8) FROM _chr2_namespaces n WHERE n.oid = r.nsp) = 'pg_temp_' THEN 't' ELSE 'p' END
+		AS relpersistence, r.kind AS relkind,
 	CASE WHEN r.kind = 'i' THEN (SELECT length(x.columns) - length(replace(x.columns, ',', '')) + 1
 		FROM _chr2_indexes x WHERE x.oid = r.oid)
 	ELSE (SELECT count(*) FROM _chr2_attributes a WHERE a.rel = r.oid) END AS relnatts,

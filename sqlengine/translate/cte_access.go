@@ -40,7 +40,7 @@ func (t *translator) viewReads(acc *access, rel *catalog.Relation, depth int) {
 			if !ok {
 				return
 			}
-			if r, found := t.cat.Lookup(rv.Schemaname, rv.Relname, path); found {
+			if r, found := t.lookupRel(rv.Schemaname, rv.Relname, path); found {
 				t.viewReads(acc, r, depth+1)
 			} else {
 				acc.anyRead = true // a WITH query of the view, or unknown

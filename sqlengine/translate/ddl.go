@@ -128,10 +128,8 @@ func (t *translator) createTable(cs *pg.CreateStmt) (*Plan, error) {
 		return nil, pgerr.Unsupported("table inheritance, partitioning and typed tables")
 	}
 	rv := cs.Relation
-	if rv.Relpersistence == "t" {
-		return nil, pgerr.Unsupported("temporary tables")
-	}
-	nsp, err := t.creationNamespace(rv.Schemaname)
+	d := &ddl{}
+	nsp, onCommit, err := t.targetNamespace(d, rv, cs.Oncommit)
 	if err != nil {
 		return nil, err
 	}
@@ -170,10 +168,9 @@ func (t *translator) createTable(cs *pg.CreateStmt) (*Plan, error) {
 			return nil, err
 		}
 	}
-	d := &ddl{}
 	d.add("%s", t.sqliteCreateTable(td))
 	t.catalogInserts(d, td)
-	return t.finishDDL(d, "CREATE TABLE"), nil
+	return markTemp(t.finishDDL(d, "CREATE TABLE"), nsp, rv.Relname, onCommit), nil
 }
 
 // likeClause copies another table's columns (LIKE src [INCLUDING

@@ -302,14 +302,12 @@ func deparseQuery(n *pg.Node) string {
 
 // createTableAs handles CREATE TABLE … AS and SELECT … INTO.
 func (t *translator) createTableAs(into *pg.IntoClause, query *pg.Node, ifNotExists bool) (*Plan, error) {
-	if into.Rel.Relpersistence == "t" {
-		return nil, pgerr.Unsupported("temporary tables")
-	}
 	sel := query.GetSelectStmt()
 	if sel == nil {
 		return nil, pgerr.Unsupported("CREATE TABLE AS with this query")
 	}
-	nsp, err := t.creationNamespace(into.Rel.Schemaname)
+	d := &ddl{}
+	nsp, onCommit, err := t.targetNamespace(d, into.Rel, into.OnCommit)
 	if err != nil {
 		return nil, err
 	}
@@ -341,9 +339,8 @@ func (t *translator) createTableAs(into *pg.IntoClause, query *pg.Node, ifNotExi
 		td.cols = append(td.cols, &colDef{col: col, checks: typeChecks(col)})
 		src[i] = `"s".` + quote(c.sqlName)
 	}
-	d := &ddl{}
 	d.add("%s", t.sqliteCreateTable(td))
-	plan := t.finishDDL(d, "SELECT")
+	plan := markTemp(t.finishDDL(d, "SELECT"), nsp, into.Rel.Relname, onCommit)
 	if !into.SkipData {
 		names := make([]string, len(td.cols))
 		for i, cd := range td.cols {

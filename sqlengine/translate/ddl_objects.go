@@ -226,7 +226,7 @@ func (t *translator) dropOne(d *ddl, ds *pg.DropStmt, obj *pg.Node) error {
 	if len(parts) > 1 {
 		rv.Schemaname = parts[len(parts)-2]
 	}
-	rel, ok := t.cat.Lookup(rv.Schemaname, rv.Relname, t.opts.SearchPath)
+	rel, ok := t.lookupRel(rv.Schemaname, rv.Relname, t.opts.SearchPath)
 	if !ok {
 		what := map[pg.ObjectType]string{pg.ObjectType_OBJECT_INDEX: "index", pg.ObjectType_OBJECT_SEQUENCE: "sequence",
 			pg.ObjectType_OBJECT_VIEW: "view"}[ds.RemoveType]

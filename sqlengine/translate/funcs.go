@@ -141,10 +141,12 @@ func functionTable() map[string]fnSpec {
 		"every":      {special: fnBoolAgg, agg: true},
 
 		// system information
-		"version":          {special: fnConst(pgval.TextOID, "PostgreSQL 16.4 (chr2sql) on x86_64-pc-linux-gnu, compiled by Go, 64-bit")},
-		"current_database": {special: fnCurrentDatabase},
-		"current_schema":   {special: fnCurrentSchema},
-		"pg_backend_pid":   {special: fnBackendPID},
+		"version":                 {special: fnConst(pgval.TextOID, "PostgreSQL 16.4 (chr2sql) on x86_64-pc-linux-gnu, compiled by Go, 64-bit")},
+		"current_database":        {special: fnCurrentDatabase},
+		"current_schema":          {special: fnCurrentSchema},
+		"pg_backend_pid":          {special: fnBackendPID},
+		"pg_my_temp_schema":       {special: fnMyTempSchema},
+		"pg_is_other_temp_schema": {special: fnIsOtherTempSchema},
 	}
 }
 

@@ -251,7 +251,7 @@ func (t *translator) visibleNamespaces() []string {
 			out = append(out, strconv.FormatUint(uint64(n.OID), 10))
 		}
 	}
-	return out
+	return t.visibleTemp(out)
 }
 
 func fnTableIsVisible(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {

@@ -78,8 +78,12 @@ type Plan struct {
 	Execute    *ExecuteOp
 	Deallocate *DeallocateOp
 	Discard    string // ALL, PLANS, SEQUENCES or TEMP
-	Advisory   *AdvisoryOp
-	Cursor     *CursorOp
+	// TempTable names the temporary table a CREATE TABLE made; OnCommit
+	// is its ON COMMIT action ("DROP", "DELETE ROWS" or "").
+	TempTable string
+	OnCommit  string
+	Advisory  *AdvisoryOp
+	Cursor    *CursorOp
 }
 
 // CursorOp is DECLARE, FETCH/MOVE or CLOSE of a SQL-level cursor.

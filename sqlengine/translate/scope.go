@@ -81,7 +81,7 @@ func (t *translator) lookupRelation(rv *pg.RangeVar) (*catalog.Relation, error) 
 		return nil, pgerr.Unsupported("cross-database references")
 	}
 	path := append([]string{"pg_catalog"}, t.opts.SearchPath...)
-	rel, ok := t.cat.Lookup(rv.Schemaname, rv.Relname, path)
+	rel, ok := t.lookupRel(rv.Schemaname, rv.Relname, path)
 	if !ok {
 		name := rv.Relname
 		if rv.Schemaname != "" {

@@ -53,7 +53,7 @@ func (t *translator) relationByText(text string) (*catalog.Relation, error) {
 		schema, name = name[:i], name[i+1:]
 	}
 	schema, name = unquoteIdent(schema), unquoteIdent(name)
-	rel, ok := t.cat.Lookup(schema, name, append([]string{"pg_catalog"}, t.opts.SearchPath...))
+	rel, ok := t.lookupRel(schema, name, append([]string{"pg_catalog"}, t.opts.SearchPath...))
 	if !ok {
 		return nil, pgerr.New(pgerr.UndefinedTable, "relation %q does not exist", text)
 	}

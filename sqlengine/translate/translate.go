@@ -26,6 +26,9 @@ type Options struct {
 	Prepared func() []PreparedStatement
 	// ProcessID is the session's backend process id (pg_backend_pid).
 	ProcessID uint32
+	// TempSchema is the session's temporary schema (TempSchemaName); empty:
+	// the session has none and cannot create temporary tables.
+	TempSchema string
 	// Settings lists the session's settings (name, value) for pg_settings;
 	// nil lists none.
 	Settings func() [][2]string
