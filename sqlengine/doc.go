@@ -58,6 +58,10 @@
 // node taking office drops, after the chr2 migrations and through the log,
 // every pg_temp_* schema whose process id is not a session open on it
 // (Engine.DropOrphanTempSchemas, called from the server's leader duties).
+// A session resolves names in its schema only after it created a temporary
+// table itself, and its first one drops a same-named schema it did not
+// create: pids are numbered per node and reused, so such a schema belongs
+// to another node's session or to a dead one.
 // A session on a follower forwards its writes to a different session on
 // the leader, whose process id its local translation does not know; it
 // refuses CREATE TEMP TABLE with 0A000.

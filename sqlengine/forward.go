@@ -193,8 +193,8 @@ func (s *session) dispatchOrForward(ctx context.Context, st *statement, plan *tr
 	var err error
 	if plan.Kind == translate.KindQuery {
 		tag, err = s.runQueryOnFreshPlan(ctx, st, plan, params, emit)
-	} else {
-		tag, err = s.runWrite(ctx, st, plan, params, emit)
+	} else if err = s.clearLeftoverTemp(ctx, plan); err == nil {
+		tag, err = s.runWrite(ctx, st, plan, params, emit) // re-translated if a leftover was dropped
 	}
 	if err == nil {
 		s.noteTemp(plan)

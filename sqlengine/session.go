@@ -53,6 +53,7 @@ type session struct {
 	advisoryLost  atomic.Bool             // a leader change released this session's advisory locks
 	seqVals       seqValues               // currval/lastval across transactions (seqvals.go)
 	onCommit      map[string]string       // temporary table → ON COMMIT action (temptables.go)
+	tempInUse     bool                    // the session created a temporary table: its pg_temp schema resolves names
 }
 
 var _ pgwire.Session = (*session)(nil)
@@ -94,7 +95,8 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 
 func (s *session) options() translate.Options {
 	return translate.Options{SearchPath: s.settings.searchPath(), User: s.info.User, Database: s.info.Database,
-		Settings: s.settings.list, ProcessID: s.info.ProcessID, Prepared: s.preparedList, TempSchema: s.tempSchema()}
+		Settings: s.settings.list, ProcessID: s.info.ProcessID, Prepared: s.preparedList, TempSchema: s.tempSchema(),
+		TempInUse: s.tempInUse}
 }
 
 // catalog is the catalog this session's statements must be translated with.

@@ -33,6 +33,7 @@ func (s *session) noteTemp(plan *translate.Plan) {
 	if plan.TempTable == "" {
 		return
 	}
+	s.tempInUse = true
 	if plan.OnCommit == "" {
 		delete(s.onCommit, plan.TempTable)
 		return
@@ -146,6 +147,21 @@ func (e *Engine) DropOrphanTempSchemas(ctx context.Context, term uint64) error {
 	}
 	_, err := e.ExecInternal(ctx, term, entry.KindTxn, stmts)
 	return err
+}
+
+// clearLeftoverTemp drops, in the session's transaction, a temporary
+// schema of the session's name that the session did not create — left by
+// a session of the same process id that ended while no node could drop it
+// — before the session's first temporary table: PostgreSQL likewise
+// empties a leftover temporary schema when a backend first uses it.
+func (s *session) clearLeftoverTemp(ctx context.Context, plan *translate.Plan) error {
+	if plan.TempTable == "" || s.tempInUse {
+		return nil
+	}
+	if _, ok := s.catalog().Namespace(s.tempSchema()); !ok {
+		return nil
+	}
+	return s.discardTemp(ctx)
 }
 
 // errTempOnFollower refuses a temporary table to a session whose writes

@@ -111,3 +111,45 @@ func TestTempOnCommitAcrossSessions(t *testing.T) {
 	}
 	c.waitConverged(t)
 }
+
+// sessionWithPID opens a session with a chosen backend process id: two
+// nodes number their sessions independently, and a dead session's pid may
+// be handed out again.
+func sessionWithPID(t *testing.T, e *Engine, pid uint32) pgwire.Session {
+	t.Helper()
+	s, err := e.NewSession(context.Background(), pgwire.SessionInfo{User: "postgres", Database: "postgres", ProcessID: pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A temporary schema named after a session's pid that the session did not
+// create — another node's session's, or a leftover — resolves nothing for
+// it, and its first temporary table starts from an empty schema.
+func TestTempSchemaOfSamePIDIsNotInherited(t *testing.T) {
+	c := newTestCluster(t)
+	owner := newSession(t, c.leader)
+	must(t, owner, `CREATE TEMP TABLE ghost (x int)`)
+	must(t, owner, `INSERT INTO ghost VALUES (1)`)
+	pid := owner.(*session).info.ProcessID
+	// A second session with the same pid (as on another node, or after a
+	// crash left the schema behind).
+	twin := sessionWithPID(t, c.leader, pid)
+	for _, sql := range []string{`SELECT * FROM ghost`, `SELECT * FROM pg_temp.ghost`, `SELECT * FROM ` + tempSchemaOf(owner) + `.ghost`} {
+		if code := fails(t, twin, sql); code != pgerr.UndefinedTable {
+			t.Errorf("%s from a session that created no temp table: SQLSTATE %s, want 42P01", sql, code)
+		}
+	}
+	if got := rowsText(must(t, twin, `SELECT pg_my_temp_schema()`).rows); got != "0" {
+		t.Errorf("pg_my_temp_schema before any temp table: %s", got)
+	}
+	// The twin's first temporary table clears the leftover.
+	must(t, twin, `CREATE TEMP TABLE mine (y int)`)
+	if code := fails(t, twin, `SELECT * FROM ghost`); code != pgerr.UndefinedTable {
+		t.Errorf("leftover table after the first CREATE TEMP TABLE: SQLSTATE %s, want 42P01", code)
+	}
+	must(t, twin, `INSERT INTO mine VALUES (2)`)
+	c.waitConverged(t)
+}

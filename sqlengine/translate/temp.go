@@ -28,21 +28,31 @@ func IsTempSchema(name string) bool { return strings.HasPrefix(name, "pg_temp_")
 // searches the session's temporary schema before path; "pg_temp" is that
 // schema; other sessions' temporary schemas are invisible.
 func (t *translator) lookupRel(schema, name string, path []string) (*catalog.Relation, bool) {
+	own := t.ownTempSchema()
 	if !t.opts.Internal {
 		switch {
 		case schema == "pg_temp":
-			schema = t.opts.TempSchema
+			schema = own
 			if schema == "" {
 				return nil, false
 			}
-		case IsTempSchema(schema) && schema != t.opts.TempSchema:
+		case IsTempSchema(schema) && schema != own:
 			return nil, false
 		}
 	}
-	if schema == "" && t.opts.TempSchema != "" {
-		path = append([]string{t.opts.TempSchema}, path...)
+	if schema == "" && own != "" {
+		path = append([]string{own}, path...)
 	}
 	return t.cat.Lookup(schema, name, path)
+}
+
+// ownTempSchema is the session's temporary schema for name lookup: none
+// before the session created a temporary table (Options.TempInUse).
+func (t *translator) ownTempSchema() string {
+	if !t.opts.TempInUse {
+		return ""
+	}
+	return t.opts.TempSchema
 }
 
 // tempTarget reports whether a CREATE names a temporary relation (TEMP, or
@@ -108,7 +118,7 @@ func fnMyTempSchema(t *translator, _ *scope, fc *pg.FuncCall) (expr, error) {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function pg_my_temp_schema takes no arguments")
 	}
 	oid := uint32(0)
-	if nsp, ok := t.cat.Namespace(t.opts.TempSchema); ok && t.opts.TempSchema != "" {
+	if nsp, ok := t.cat.Namespace(t.ownTempSchema()); ok && t.ownTempSchema() != "" {
 		oid = nsp.OID
 	}
 	return typed(strconv.FormatUint(uint64(oid), 10), pgval.OIDOID, "pg_my_temp_schema"), nil

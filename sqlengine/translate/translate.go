@@ -29,6 +29,10 @@ type Options struct {
 	// TempSchema is the session's temporary schema (TempSchemaName); empty:
 	// the session has none and cannot create temporary tables.
 	TempSchema string
+	// TempInUse is set once the session created a temporary table: until
+	// then no relation resolves in TempSchema (a schema of that name can
+	// only be another node's session's, or a leftover of a dead one).
+	TempInUse bool
 	// Settings lists the session's settings (name, value) for pg_settings;
 	// nil lists none.
 	Settings func() [][2]string
