@@ -17,8 +17,9 @@ WORKLOADS=${WORKLOADS:-"insert tpcb"}
 CLIENTS=${CLIENTS:-"1 8 32"}
 EFFECT_CLIENTS=${EFFECT_CLIENTS:-"1 8"}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-# Random port bases, so runs beside other servers on the machine do not collide.
-P=$((20000 + RANDOM % 30000))
+# Random port bases below the kernel's ephemeral range (32768 up), so runs
+# beside other servers, or outgoing connections, do not collide.
+P=$((20000 + RANDOM % 12000))
 work=$(mktemp -d)
 chmod 755 $work
 trap 'kill $(jobs -p) 2>/dev/null; runuser -u postgres -- $PGBIN/pg_ctl -D $work/pg -m immediate stop >/dev/null 2>&1 || true; rm -rf $work' EXIT
@@ -38,7 +39,7 @@ start_chr2() { # id peers pgport raftport httpport
 }
 wait_ready() {
 	for _ in $(seq 300); do curl -sf http://127.0.0.1:$1/readyz >/dev/null && return 0; sleep 0.1; done
-	echo "node on $1 not ready" >&2; exit 1
+	echo "node on $1 not ready; node logs:" >&2; tail -n 20 $work/*.log >&2; exit 1
 }
 
 declare -A tps eff
