@@ -177,17 +177,26 @@ func intervalSpan(iv pgval.Interval) *big.Int {
 // the first in sort order (mode_final replaces only on a strictly higher
 // count).
 type modeAgg struct {
-	numeric          bool
+	kind             int64 // how text values compare: mode* below
 	last, best       driver.Value
 	lastN, bestCount int
 }
+
+// The second argument of chr2_mode: how its text values are equal (the
+// translator's collatedSortKey types).
+const (
+	modeText     = 0
+	modeNumeric  = 1
+	modeInterval = 2
+	modeJSONB    = 3
+)
 
 func (m *modeAgg) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
 	v := args[0]
 	if v == nil {
 		return nil
 	}
-	m.numeric = asInt(args[1]) == 1
+	m.kind = asInt(args[1])
 	if m.lastN > 0 && m.equal(v, m.last) {
 		m.lastN++
 		return nil
@@ -216,10 +225,18 @@ func (m *modeAgg) equal(a, b driver.Value) bool {
 		return ok && bytes.Equal(x, y)
 	case string:
 		y, ok := b.(string)
-		if m.numeric && ok {
-			return compareNumericText(x, y) == 0
+		if !ok {
+			return false
 		}
-		return ok && x == y
+		switch m.kind {
+		case modeNumeric:
+			return compareNumericText(x, y) == 0
+		case modeInterval:
+			return compareIntervalText(x, y) == 0
+		case modeJSONB:
+			return compareJSONBText(x, y) == 0
+		}
+		return x == y
 	}
 	return false
 }

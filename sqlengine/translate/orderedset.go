@@ -126,12 +126,10 @@ func fnMode(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	if x.typ == pgval.IntervalOID {
-		return expr{}, pgerr.Unsupported("mode over interval values")
-	}
-	numeric := "0"
-	if x.typ == pgval.NumericOID {
-		numeric = "1"
+	// How chr2_mode compares text values (funcs.modeAgg's kinds).
+	numeric := map[pgval.OID]string{pgval.NumericOID: "1", pgval.IntervalOID: "2", pgval.JSONBOID: "3"}[x.typ]
+	if numeric == "" {
+		numeric = "0"
 	}
 	out := expr{typ: x.typ, mod: x.mod, name: "mode", agg: true}
 	out.sql = "chr2_mode(" + x.sql + ", " + numeric + " ORDER BY " + t.sortKeySQL(x) + sortSuffix(sb) + ")" + filter
