@@ -394,6 +394,17 @@ func (t *translator) concat(l, r expr) (expr, error) {
 		}
 		return expr{sql: "chr2_jsonb_concat(" + l.sql + ", " + r.sql + ")", typ: pgval.JSONBOID, mod: -1}, nil
 	}
+	if byteaConcat(l, r) {
+		var err error
+		if l, err = t.coerce(l, pgval.ByteaOID); err != nil {
+			return expr{}, err
+		}
+		if r, err = t.coerce(r, pgval.ByteaOID); err != nil {
+			return expr{}, err
+		}
+		// SQLite's || joins the bytes of BLOBs as text; the cast keeps them.
+		return expr{sql: "CAST((" + l.sql + " || " + r.sql + ") AS BLOB)", typ: pgval.ByteaOID, mod: -1}, nil
+	}
 	ls, err := t.asText(l)
 	if err != nil {
 		return expr{}, err
@@ -403,6 +414,17 @@ func (t *translator) concat(l, r expr) (expr, error) {
 		return expr{}, err
 	}
 	return expr{sql: "(" + ls + " || " + rs + ")", typ: pgval.TextOID, mod: -1}, nil
+}
+
+// byteaConcat reports whether || is bytea's: both operands bytea, or one
+// bytea and the other of unknown type (PostgreSQL resolves byteacat then;
+// bytea || text is text concatenation).
+func byteaConcat(l, r expr) bool {
+	untyped := func(e expr) bool {
+		return e.lit != nil && e.typ == pgval.UnknownOID || e.typ == pgval.Unspecified || e.null
+	}
+	return l.typ == pgval.ByteaOID && (r.typ == pgval.ByteaOID || untyped(r)) ||
+		r.typ == pgval.ByteaOID && untyped(l)
 }
 
 // asText renders e's text form (PostgreSQL's output function).
