@@ -479,7 +479,14 @@ func fnTypeof(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if e.lit != nil || e.null {
 		typ = pgval.UnknownOID
 	}
-	return typed(oidLit(typ), pgval.RegtypeOID, "pg_typeof"), nil
+	out := typed(oidLit(typ), pgval.RegtypeOID, "pg_typeof")
+	if e.agg {
+		// The aggregate must stay in the SQL, or SQLite would not
+		// aggregate: one row per input row instead of one.
+		out.sql = "(CASE WHEN (" + e.sql + ") IS NULL THEN " + out.sql + " ELSE " + out.sql + " END)"
+		out.agg = true
+	}
+	return out, nil
 }
 
 // fnPartitionAncestors is pg_partition_ancestors for tables that are never
