@@ -21,6 +21,7 @@ func intervalMathFunctions() map[string]fnDef {
 		"chr2_interval_mul":  {2, intervalScaleFn(false)},
 		"chr2_interval_div":  {2, intervalScaleFn(true)},
 		"chr2_interval_sign": {1, intervalSign},
+		"chr2_interval_add":  {3, intervalAdd}, // intervalsum.go
 		// orderedset.go
 		"chr2_percentile_result": {2, percentileResult},
 	}

@@ -74,6 +74,8 @@ func Register(d *sqlite.Driver, env *Env) error {
 	}{
 		"chr2_json_agg":        {2, func() sqlite.AggregateFunction { return &jsonAgg{} }},
 		"chr2_json_object_agg": {3, func() sqlite.AggregateFunction { return &jsonObjectAgg{} }},
+		"chr2_interval_sum":    {1, func() sqlite.AggregateFunction { return &intervalSum{} }},
+		"chr2_interval_avg":    {1, func() sqlite.AggregateFunction { return &intervalSum{avg: true} }},
 	}
 	for name, a := range aggs {
 		mk := a.make

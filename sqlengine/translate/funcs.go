@@ -449,6 +449,8 @@ func fnAvg(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 			return typed("", flt8, "avg"), nil
 		case sqltype.IsNumeric(e.typ):
 			return typed("", pgval.NumericOID, "avg"), nil
+		case e.typ == pgval.IntervalOID:
+			return typed("", pgval.IntervalOID, "avg"), nil
 		}
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function avg(%s) does not exist", typeSQLName(e.typ))
 	})
@@ -561,6 +563,8 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 	fn := sqlFn
 	argSQL := arg.sql
 	switch {
+	case (sqlFn == "sum" || sqlFn == "avg") && out.typ == pgval.IntervalOID:
+		fn = "chr2_interval_" + sqlFn // funcs/intervalsum.go
 	case sqlFn == "sum" && out.typ == pgval.NumericOID:
 		fn = "chr2_numeric_sum"
 	case sqlFn == "avg" && out.typ == pgval.NumericOID:

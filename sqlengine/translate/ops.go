@@ -357,6 +357,15 @@ func (t *translator) timeArithmetic(op string, l, r expr) (expr, error) {
 		return expr{sql: "chr2_time_add(" + l.sql + ", " + r.sql + ", " + sign(op) + ", " + oidLit(typ) + ")", typ: typ, mod: -1}, nil
 	case l.typ == pgval.IntervalOID && sqltype.IsTime(r.typ) && op == "+":
 		return t.timeArithmetic(op, r, l)
+	case l.typ == pgval.IntervalOID && (r.typ == pgval.IntervalOID || r.lit != nil || r.null) && (op == "+" || op == "-"),
+		r.typ == pgval.IntervalOID && (l.lit != nil || l.null) && (op == "+" || op == "-"):
+		if l, err = t.coerce(l, pgval.IntervalOID); err != nil {
+			return expr{}, err
+		}
+		if r, err = t.coerce(r, pgval.IntervalOID); err != nil {
+			return expr{}, err
+		}
+		return expr{sql: "chr2_interval_add(" + l.sql + ", " + r.sql + ", " + sign(op) + ")", typ: pgval.IntervalOID, mod: -1}, nil
 	case l.typ == pgval.DateOID && sqltype.IsInteger(r.typ) && (op == "+" || op == "-"):
 		return expr{sql: "date(" + l.sql + ", (" + sign(op) + " * " + r.sql + ") || ' days')", typ: pgval.DateOID, mod: -1}, nil
 	case sqltype.IsTime(l.typ) && op == "-":
