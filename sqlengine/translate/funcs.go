@@ -571,8 +571,8 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		fn = "chr2_numeric_avg"
 	case (sqlFn == "min" || sqlFn == "max" || fc.AggDistinct) && isArrayType(arg.typ):
 		argSQL = arraySortKey(arg)
-	case sqlFn == "min" || sqlFn == "max":
-		argSQL = collatedSortKey(arg)
+	case sqlFn == "min" || sqlFn == "max" || fc.AggDistinct:
+		argSQL = collatedSortKey(arg) // DISTINCT compares with the type's collation too
 	}
 	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
 	if sql, ok := t.enumMinMax(fn, arg, order+")"+filter); ok && (fn == "min" || fn == "max") {

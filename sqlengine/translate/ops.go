@@ -537,7 +537,8 @@ func (t *translator) inList(s *scope, a *pg.A_Expr, negate bool) (expr, error) {
 	if negate {
 		kw = " NOT IN ("
 	}
-	return expr{sql: "(" + items[0].sql + kw + strings.Join(parts, ", ") + "))", typ: pgval.BoolOID, mod: -1,
+	// SQLite compares IN with the left operand's collation.
+	return expr{sql: "(" + collatedSortKey(items[0]) + kw + strings.Join(parts, ", ") + "))", typ: pgval.BoolOID, mod: -1,
 		name: "?column?", agg: agg || l.agg}, nil
 }
 

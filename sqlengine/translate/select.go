@@ -177,7 +177,11 @@ func (t *translator) simpleSelect(s *scope, sel *pg.SelectStmt) (query, error) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.expr.sql + " AS " + quote(c.sqlName))
+		item := c.expr.sql
+		if len(sel.DistinctClause) > 0 && !distinctOn {
+			item = collatedSortKey(c.expr) // DISTINCT compares with the type's collation
+		}
+		b.WriteString(item + " AS " + quote(c.sqlName))
 	}
 	colsEnd := b.Len() // where DISTINCT ON adds its hidden columns
 	if from != "" {
@@ -597,12 +601,34 @@ func (t *translator) setOperation(s *scope, sel *pg.SelectStmt) (query, error) {
 		cols[i].TableOID, cols[i].Attnum = 0, 0
 		cols[i].expr = expr{sql: quote(l.cols[i].sqlName), typ: typ, mod: -1, name: l.cols[i].Name}
 	}
+	left := wrapCompound(l.sql)
+	if op != " UNION ALL " {
+		left = collatedArm(left, l.cols, cols)
+	}
 	var b strings.Builder
-	b.WriteString("SELECT * FROM (" + wrapCompound(l.sql) + op + wrapCompound(r.sql) + ")")
+	b.WriteString("SELECT * FROM (" + left + op + wrapCompound(r.sql) + ")")
 	if err := t.orderLimit(&b, &scope{parent: s.parent}, sel, cols); err != nil {
 		return query{}, err
 	}
 	return query{sql: b.String(), cols: cols}, nil
+}
+
+// collatedArm gives the left arm of UNION/INTERSECT/EXCEPT its columns'
+// collations (funcs/collations.go): SQLite compares a compound's rows with
+// the left-most arm's, so 1.0 and 1.00 would stay two rows.
+func collatedArm(sql string, armCols, cols []outCol) string {
+	items := make([]string, len(cols))
+	changed := false
+	for i, c := range cols {
+		ref := quote(armCols[i].sqlName)
+		key := collatedSortKey(expr{sql: ref, typ: c.Type})
+		changed = changed || key != ref
+		items[i] = key + " AS " + ref
+	}
+	if !changed {
+		return sql
+	}
+	return "SELECT " + strings.Join(items, ", ") + " FROM (" + sql + ")"
 }
 
 // wrapCompound makes an arm of a compound SELECT safe to combine: SQLite
