@@ -33,6 +33,10 @@ func pureFunctions() map[string]fnDef {
 		"chr2_octet_length":  {1, textFn(func(s string) any { return int64(len(s)) })},
 		"chr2_reverse":       {1, textFn(reverse)},
 		"chr2_initcap":       {1, textFn(initcap)},
+		// SQLite's lower/upper change ASCII letters only; PostgreSQL's
+		// (in a UTF-8 locale) map every letter.
+		"chr2_lower": {1, textFn(func(s string) any { return strings.ToLower(s) })},
+		"chr2_upper": {1, textFn(func(s string) any { return strings.ToUpper(s) })},
 		"chr2_md5": {1, textFn(func(s string) any {
 			sum := md5.Sum([]byte(s))
 			return hex.EncodeToString(sum[:])

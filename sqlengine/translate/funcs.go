@@ -80,8 +80,8 @@ func functionTable() map[string]fnSpec {
 		"effect_id":             {sqlName: "chr2_effect_id", ret: text, maxArgs: 0},
 
 		// strings
-		"lower":        {sqlName: "lower", args: []pgval.OID{text}, ret: text, minArgs: 1, maxArgs: 1},
-		"upper":        {sqlName: "upper", args: []pgval.OID{text}, ret: text, minArgs: 1, maxArgs: 1},
+		"lower":        {sqlName: "chr2_lower", args: []pgval.OID{text}, ret: text, minArgs: 1, maxArgs: 1},
+		"upper":        {sqlName: "chr2_upper", args: []pgval.OID{text}, ret: text, minArgs: 1, maxArgs: 1},
 		"length":       {sqlName: "length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},
 		"char_length":  {sqlName: "length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},
 		"octet_length": {sqlName: "chr2_octet_length", args: []pgval.OID{text}, ret: int4, minArgs: 1, maxArgs: 1},

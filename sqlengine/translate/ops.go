@@ -496,7 +496,7 @@ func (t *translator) like(s *scope, a *pg.A_Expr, op string, ci bool) (expr, err
 	}
 	ls, rs := l.sql, r.sql
 	if ci {
-		ls, rs = "lower("+ls+")", "lower("+rs+")"
+		ls, rs = "chr2_lower("+ls+")", "chr2_lower("+rs+")"
 	}
 	sql := "(" + ls + " LIKE " + rs + " ESCAPE '\\')"
 	if strings.HasPrefix(op, "!") {
