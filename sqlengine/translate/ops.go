@@ -52,7 +52,8 @@ func (t *translator) aExpr(s *scope, a *pg.A_Expr) (expr, error) {
 		if a.Kind == pg.A_Expr_Kind_AEXPR_NOT_DISTINCT {
 			kw = " IS "
 		}
-		return expr{sql: "(" + l.sql + kw + r.sql + ")", typ: pgval.BoolOID, mod: -1, name: "?column?", agg: l.agg || r.agg}, nil
+		return expr{sql: "(" + collatedSortKey(l) + kw + r.sql + ")", typ: pgval.BoolOID, mod: -1, name: "?column?",
+			agg: l.agg || r.agg}, nil
 	case pg.A_Expr_Kind_AEXPR_NULLIF:
 		l, r, err := t.operands(s, a.Lexpr, a.Rexpr)
 		if err != nil {
@@ -135,6 +136,9 @@ func opMissing(op string, l, r pgval.OID) error {
 }
 
 func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (expr, error) {
+	if lr, rr := rowArgs(ln), rowArgs(rn); lr != nil && rr != nil {
+		return t.rowComparison(s, op, lr, rr) // rowcmp.go
+	}
 	l, err := t.expr(s, ln)
 	if err != nil {
 		return expr{}, err
@@ -506,6 +510,11 @@ func (t *translator) like(s *scope, a *pg.A_Expr, op string, ci bool) (expr, err
 }
 
 func (t *translator) inList(s *scope, a *pg.A_Expr, negate bool) (expr, error) {
+	if lr := rowArgs(a.Lexpr); lr != nil {
+		if list, ok := a.Rexpr.Node.(*pg.Node_List); ok {
+			return t.rowInList(s, lr, list.List.Items, negate) // rowcmp.go
+		}
+	}
 	l, err := t.expr(s, a.Lexpr)
 	if err != nil {
 		return expr{}, err
