@@ -67,3 +67,24 @@ func TestFailingRowDetail(t *testing.T) {
 	}
 	c.waitConverged(t)
 }
+
+// TestNumericOverflowDetail: numeric(p, s) overflow carries PostgreSQL's
+// DETAIL, whether the value is folded at translation or computed per row.
+func TestNumericOverflowDetail(t *testing.T) {
+	c := newTestCluster(t)
+	s := newSession(t, c.leader)
+	must(t, s, `CREATE TABLE nn (x numeric(4,1), y numeric(3,3))`)
+	for sql, want := range map[string]string{
+		`SELECT 1234.5::numeric(5,2)`:              "A field with precision 5, scale 2 must round to an absolute value less than 10^3.",
+		`INSERT INTO nn (x) VALUES (12345)`:        "A field with precision 4, scale 1 must round to an absolute value less than 10^3.",
+		`INSERT INTO nn (x) SELECT 99999.9`:        "A field with precision 4, scale 1 must round to an absolute value less than 10^3.",
+		`INSERT INTO nn (y) VALUES (1)`:            "A field with precision 3, scale 3 must round to an absolute value less than 1.",
+		`SELECT 'Infinity'::numeric::numeric(5,2)`: "A field with precision 5, scale 2 cannot hold an infinite value.",
+	} {
+		pe := pgerr.From(firstErr(run(t, s, sql)))
+		if pe.Code != pgerr.NumericValueOutOfRange || pe.Detail != want {
+			t.Errorf("%s: %s %q, want 22003 %q", sql, pe.Code, pe.Detail, want)
+		}
+	}
+	c.waitConverged(t)
+}

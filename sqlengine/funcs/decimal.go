@@ -1,6 +1,7 @@
 package funcs
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -369,26 +370,30 @@ func (d decimal) mod(e decimal) (decimal, error) {
 // checkTypmod enforces numeric(p, s): round to s fraction digits, then at
 // most p - s integer digits.
 func (d decimal) checkTypmod(typmod int32) (decimal, error) {
-	if typmod < 4 || d.special != "" {
-		if d.special == "Infinity" || d.special == "-Infinity" {
-			if typmod >= 4 {
-				return d, Error(pgerr.NumericValueOutOfRange, "numeric field overflow")
-			}
-		}
-		return d, nil
-	}
 	m := typmod - 4
 	prec, scale := m>>16, m&0xffff
 	if scale > 0x7ff {
 		scale -= 0x1000 // negative scales are stored in 11 bits
+	}
+	if typmod < 4 || d.special != "" {
+		if (d.special == "Infinity" || d.special == "-Infinity") && typmod >= 4 {
+			return d, FromPG(pgerr.New(pgerr.NumericValueOutOfRange, "numeric field overflow").
+				WithDetail("A field with precision %d, scale %d cannot hold an infinite value.", prec, scale))
+		}
+		return d, nil
 	}
 	r := d.rescale(scale)
 	intDigits := int32(len(new(big.Int).Abs(&r.u).String())) - r.scale
 	if r.u.Sign() == 0 {
 		intDigits = 0
 	}
-	if intDigits > prec-scale {
-		return d, Error(pgerr.NumericValueOutOfRange, "numeric field overflow")
+	if maxDigits := prec - scale; intDigits > maxDigits {
+		limit := "1" // PostgreSQL shows 10^0 as 1
+		if maxDigits != 0 {
+			limit = fmt.Sprintf("10^%d", maxDigits)
+		}
+		return d, FromPG(pgerr.New(pgerr.NumericValueOutOfRange, "numeric field overflow").
+			WithDetail("A field with precision %d, scale %d must round to an absolute value less than %s.", prec, scale, limit))
 	}
 	return r, nil
 }

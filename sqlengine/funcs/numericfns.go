@@ -178,17 +178,12 @@ func NumericTypmod(v string, typmod int32) (string, error) {
 	}
 	r, err := d.checkTypmod(typmod)
 	if err != nil {
-		code, msg := decodeTagged(err)
-		return "", pgerr.New(code, "%s", msg)
+		if pe, ok := DecodeError(err.Error()); ok {
+			return "", pe // with its DETAIL
+		}
+		return "", err
 	}
 	return r.String(), nil
-}
-
-func decodeTagged(err error) (pgerr.Code, string) {
-	if pe, ok := DecodeError(err.Error()); ok {
-		return pe.Code, pe.Message
-	}
-	return pgerr.InternalError, err.Error()
 }
 
 // numRound is round/trunc(numeric, n); a negative n rounds left of the
