@@ -22,6 +22,7 @@ func intervalMathFunctions() map[string]fnDef {
 		"chr2_interval_div":  {2, intervalScaleFn(true)},
 		"chr2_interval_sign": {1, intervalSign},
 		"chr2_interval_add":  {3, intervalAdd}, // intervalsum.go
+		"chr2_time_key":      {1, timeKey},
 		// orderedset.go
 		"chr2_percentile_result": {2, percentileResult},
 	}

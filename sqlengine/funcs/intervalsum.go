@@ -104,3 +104,16 @@ func (s *intervalSum) WindowValue(*sqlite.FunctionContext) (driver.Value, error)
 }
 
 func (s *intervalSum) Final(*sqlite.FunctionContext) {}
+
+// timeKey is chr2_time_key(stored date/timestamp): its microseconds since
+// 1970, exact, for RANGE frames with an offset (translate/rangeframe.go).
+func timeKey(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	ts, err := parseStoredTime(a[0])
+	if err != nil {
+		return nil, FromPG(err)
+	}
+	return ts.UnixMicro(), nil
+}

@@ -116,6 +116,9 @@ type translator struct {
 	nextOID uint32
 	// aliasSeq numbers generated SQLite aliases.
 	aliasSeq int
+	// frameTimeOffsets is set while a window frame's RANGE offsets apply to
+	// a date/timestamp key (rangeframe.go).
+	frameTimeOffsets bool
 	// overrides replaces catalog relations while rendering definitions that
 	// name a relation this statement renames.
 	overrides map[uint32]*catalog.Relation

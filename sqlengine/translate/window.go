@@ -160,19 +160,33 @@ func (t *translator) overClause(s *scope, wd *pg.WindowDef) (string, error) {
 		}
 		parts = append(parts, "PARTITION BY "+strings.Join(items, ", "))
 	}
-	if len(wd.OrderClause) > 0 {
-		items := make([]string, 0, len(wd.OrderClause))
-		for _, n := range wd.OrderClause {
-			sb := n.GetSortBy()
-			e, err := t.expr(s, sb.Node)
-			if err != nil {
-				return "", err
+	keys := make([]expr, 0, len(wd.OrderClause))
+	sorts := make([]*pg.SortBy, 0, len(wd.OrderClause))
+	for _, n := range wd.OrderClause {
+		sb := n.GetSortBy()
+		e, err := t.expr(s, sb.Node)
+		if err != nil {
+			return "", err
+		}
+		keys, sorts = append(keys, e), append(sorts, sb)
+	}
+	rangeKind, err := rangeOffsetKind(wd, keys) // rangeframe.go
+	if err != nil {
+		return "", err
+	}
+	if len(keys) > 0 {
+		items := make([]string, len(keys))
+		for i, e := range keys {
+			items[i] = t.sortKeySQL(e) + sortSuffix(sorts[i])
+			if rangeKind == "time" {
+				items[i] = "chr2_time_key(" + e.sql + ")" + sortSuffix(sorts[i])
 			}
-			items = append(items, t.sortKeySQL(e)+sortSuffix(sb))
 		}
 		parts = append(parts, "ORDER BY "+strings.Join(items, ", "))
 	}
+	t.frameTimeOffsets = rangeKind == "time"
 	frame, err := t.frameClause(s, wd)
+	t.frameTimeOffsets = false
 	if err != nil {
 		return "", err
 	}
@@ -232,6 +246,15 @@ func (t *translator) frameBound(s *scope, opts int32, start bool, offset *pg.Nod
 		return "UNBOUNDED FOLLOWING", nil
 	case opts&current != 0:
 		return "CURRENT ROW", nil
+	case opts&(offPre|offFol) != 0 && t.frameTimeOffsets:
+		sql, err := t.timeOffset(s, offset)
+		if err != nil {
+			return "", err
+		}
+		if opts&offPre != 0 {
+			return sql + " PRECEDING", nil
+		}
+		return sql + " FOLLOWING", nil
 	case opts&(offPre|offFol) != 0:
 		e, err := t.expr(s, offset)
 		if err != nil {
