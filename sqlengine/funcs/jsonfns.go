@@ -278,7 +278,9 @@ func (g *jsonAgg) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
 	for i, it := range g.items {
 		if i > 0 {
 			b.WriteString(", ")
-			if strings.HasPrefix(it, "{") || strings.HasPrefix(it, "[") {
+			// PostgreSQL's json_agg breaks the line before an element whose
+			// SQL type is a row or an array — not before json objects.
+			if g.style == 2 {
 				b.WriteString("\n ")
 			}
 		}
@@ -431,3 +433,50 @@ func sortedKeys(m map[string]any) []string {
 	})
 	return keys
 }
+
+// stringAggDistinct is string_agg(DISTINCT v, d [ORDER BY …]): SQLite's
+// group_concat takes DISTINCT with one argument only. Rows arrive in the
+// aggregate's ORDER BY order; a (value, delimiter) pair already seen is
+// skipped, as PostgreSQL's DISTINCT applies to all the arguments.
+type stringAggDistinct struct {
+	seen map[[2]string]bool
+	b    strings.Builder
+	any  bool
+}
+
+func (g *stringAggDistinct) Step(_ *sqlite.FunctionContext, a []driver.Value) error {
+	if a[0] == nil {
+		return nil
+	}
+	v, d := fmt.Sprint(a[0]), ""
+	if a[1] != nil {
+		d = fmt.Sprint(a[1])
+	}
+	key := [2]string{v, d}
+	if g.seen == nil {
+		g.seen = map[[2]string]bool{}
+	}
+	if g.seen[key] {
+		return nil
+	}
+	g.seen[key] = true
+	if g.any {
+		g.b.WriteString(d)
+	}
+	g.b.WriteString(v)
+	g.any = true
+	return nil
+}
+
+func (g *stringAggDistinct) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
+	return Error(pgerr.FeatureNotSupported, "DISTINCT is not implemented for window functions")
+}
+
+func (g *stringAggDistinct) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
+	if !g.any {
+		return nil, nil
+	}
+	return g.b.String(), nil
+}
+
+func (g *stringAggDistinct) Final(*sqlite.FunctionContext) {}

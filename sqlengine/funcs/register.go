@@ -72,10 +72,11 @@ func Register(d *sqlite.Driver, env *Env) error {
 		n    int32
 		make func() sqlite.AggregateFunction
 	}{
-		"chr2_json_agg":        {2, func() sqlite.AggregateFunction { return &jsonAgg{} }},
-		"chr2_json_object_agg": {3, func() sqlite.AggregateFunction { return &jsonObjectAgg{} }},
-		"chr2_interval_sum":    {1, func() sqlite.AggregateFunction { return &intervalSum{} }},
-		"chr2_interval_avg":    {1, func() sqlite.AggregateFunction { return &intervalSum{avg: true} }},
+		"chr2_json_agg":            {2, func() sqlite.AggregateFunction { return &jsonAgg{} }},
+		"chr2_json_object_agg":     {3, func() sqlite.AggregateFunction { return &jsonObjectAgg{} }},
+		"chr2_interval_sum":        {1, func() sqlite.AggregateFunction { return &intervalSum{} }},
+		"chr2_string_agg_distinct": {2, func() sqlite.AggregateFunction { return &stringAggDistinct{} }},
+		"chr2_interval_avg":        {1, func() sqlite.AggregateFunction { return &intervalSum{avg: true} }},
 	}
 	for name, a := range aggs {
 		mk := a.make

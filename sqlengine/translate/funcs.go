@@ -512,15 +512,18 @@ func fnStringAgg(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	distinct := ""
+	fn := "group_concat("
 	if fc.AggDistinct {
-		distinct = "DISTINCT "
+		fn = "chr2_string_agg_distinct(" // SQLite's DISTINCT takes one argument (funcs/jsonfns.go)
+		if order == "" {
+			order = " ORDER BY " + vs // PostgreSQL's DISTINCT sorts the values
+		}
 	}
 	filter, err := t.aggFilter(inner, fc.AggFilter)
 	if err != nil {
 		return expr{}, err
 	}
-	return expr{sql: "group_concat(" + distinct + vs + ", " + d.sql + order + ")" + filter,
+	return expr{sql: fn + vs + ", " + d.sql + order + ")" + filter,
 		typ: text, mod: -1, name: "string_agg", agg: true}, nil
 }
 

@@ -266,7 +266,11 @@ func fnJSONAgg(jsonb bool) func(*translator, *scope, *pg.FuncCall) (expr, error)
 		if err != nil {
 			return expr{}, err
 		}
-		return t.jsonAggregate(inner, fc, "chr2_json_agg("+t.jsonValue(e)+", "+style(jsonb), jsonb)
+		st := style(jsonb)
+		if !jsonb && (e.typ == pgval.RecordOID || isArrayType(e.typ)) {
+			st = "2" // json_agg puts "\n " before a row or an array (funcs.jsonAgg)
+		}
+		return t.jsonAggregate(inner, fc, "chr2_json_agg("+t.jsonValue(e)+", "+st, jsonb)
 	}
 }
 
