@@ -572,10 +572,13 @@ func (t *translator) aggregate(s *scope, fc *pg.FuncCall, sqlFn string, resultTy
 		fn = "chr2_numeric_sum"
 	case sqlFn == "avg" && out.typ == pgval.NumericOID:
 		fn = "chr2_numeric_avg"
+	}
+	// min/max order, and DISTINCT compares, with the type's collation.
+	switch {
 	case (sqlFn == "min" || sqlFn == "max" || fc.AggDistinct) && isArrayType(arg.typ):
 		argSQL = arraySortKey(arg)
 	case sqlFn == "min" || sqlFn == "max" || fc.AggDistinct:
-		argSQL = collatedSortKey(arg) // DISTINCT compares with the type's collation too
+		argSQL = collatedSortKey(arg)
 	}
 	out.sql = fn + "(" + distinct + argSQL + order + ")" + filter
 	if sql, ok := t.enumMinMax(fn, arg, order+")"+filter); ok && (fn == "min" || fn == "max") {
