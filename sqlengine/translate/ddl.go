@@ -357,7 +357,7 @@ func (t *translator) setDefault(col *catalog.Column, n *pg.Node) error {
 		return err
 	}
 	col.DefaultSQL = c.sql
-	col.DefaultPG = deparseDefault(n, col)
+	col.DefaultPG = t.deparseDefault(n, col)
 	col.DefaultSeq = 0
 	if rest, ok := strings.CutPrefix(c.sql, "chr2_nextval("); ok {
 		if oid, err := strconv.ParseUint(strings.TrimSuffix(rest, ")"), 10, 32); err == nil {
@@ -369,10 +369,16 @@ func (t *translator) setDefault(col *catalog.Column, n *pg.Node) error {
 
 // deparseDefault prints a column default as pg_get_expr shows the stored
 // expression: a string literal carries its cast to the column's type.
-func deparseDefault(n *pg.Node, col *catalog.Column) string {
+func (t *translator) deparseDefault(n *pg.Node, col *catalog.Column) string {
 	if c, ok := n.Node.(*pg.Node_AConst); ok {
 		if _, isStr := c.AConst.Val.(*pg.A_Const_Sval); isStr {
-			return deparseExpr(n) + "::" + catalog.FormatType(col.Type, -1)
+			typeName := catalog.FormatType(col.Type, -1)
+			if uint32(col.Type) >= catalog.FirstUserOID {
+				if ty, ok := t.cat.Type(uint32(col.Type)); ok {
+					typeName = ty.Name // an enum ('ok'::mood)
+				}
+			}
+			return deparseExpr(n) + "::" + typeName
 		}
 	}
 	return deparseExpr(n)
