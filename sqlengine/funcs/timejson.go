@@ -278,6 +278,27 @@ func dateTrunc(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error
 	return t.Format(sqltype.TimestampLayout), nil
 }
 
+// yearGroup is PostgreSQL's decade, century or millennium of a year (the
+// first century is years 1–100; there is no year 0 before it).
+func yearGroup(field string, year int) int {
+	switch field {
+	case "decade":
+		if year >= 0 {
+			return year / 10
+		}
+		return -((8 - (year - 1)) / 10)
+	case "century":
+		if year > 0 {
+			return (year + 99) / 100
+		}
+		return -((99 - (year - 1)) / 100)
+	}
+	if year > 0 {
+		return (year + 999) / 1000
+	}
+	return -((999 - (year - 1)) / 1000)
+}
+
 func datePart(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 	if a[0] == nil || a[1] == nil {
 		return nil, nil
@@ -324,6 +345,11 @@ func datePart(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error)
 		return float64(w), nil
 	case "epoch":
 		return float64(t.UnixMicro()) / 1e6, nil
+	case "isoyear":
+		y, _ := t.ISOWeek()
+		return float64(y), nil
+	case "decade", "century", "millennium":
+		return float64(yearGroup(field, t.Year())), nil
 	}
 	return nil, Error(pgerr.InvalidParameterValue, "unit %q not recognized for type timestamp with time zone", field)
 }
