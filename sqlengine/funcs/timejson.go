@@ -311,6 +311,12 @@ func datePart(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error)
 	if err != nil {
 		return nil, FromPG(err)
 	}
+	if pgval.OID(asInt(a[2])) == pgval.DateOID {
+		switch field {
+		case "hour", "minute", "second", "milliseconds", "microseconds", "timezone", "timezone_hour", "timezone_minute":
+			return nil, Error(pgerr.FeatureNotSupported, "unit %q not supported for type date", field)
+		}
+	}
 	if field == "epoch" && pgval.OID(asInt(a[2])) == pgval.TimeOID {
 		midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 		return float64(t.Sub(midnight).Microseconds()) / 1e6, nil

@@ -411,7 +411,11 @@ func fnDatePart(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if name == "extract" { // numeric, with PostgreSQL 15's scale per field
 		return typed("chr2_extract("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", pgval.NumericOID, name), nil
 	}
-	return typed("chr2_date_part("+field.sql+", "+ts.sql+", "+oidLit(ts.typ)+")", flt8, name), nil
+	typ := ts.typ
+	if typ == pgval.DateOID {
+		typ = pgval.TimestampOID // date_part has no date form: the date is cast to timestamp
+	}
+	return typed("chr2_date_part("+field.sql+", "+ts.sql+", "+oidLit(typ)+")", flt8, name), nil
 }
 
 func fnCount(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
