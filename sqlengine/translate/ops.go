@@ -170,6 +170,14 @@ func (t *translator) binaryOp(s *scope, op string, ln, rn *pg.Node, loc int32) (
 		out, err = t.bitwise(op, l, r)
 	case "||":
 		out, err = t.concat(l, r)
+	case "^@": // starts_with
+		if l, err = t.coerce(l, pgval.TextOID); err == nil {
+			r, err = t.coerce(r, pgval.TextOID)
+		}
+		if err == nil && (!sqltype.IsText(l.typ) || !sqltype.IsText(r.typ)) {
+			return expr{}, opMissing(op, l.typ, r.typ)
+		}
+		out = expr{sql: "chr2_starts_with(" + l.sql + ", " + r.sql + ")", typ: pgval.BoolOID, mod: -1}
 	case "~", "~*", "!~", "!~*":
 		out, err = t.regexMatch(op, l, r)
 	case "->", "->>", "#>", "#>>":
