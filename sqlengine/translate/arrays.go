@@ -75,20 +75,14 @@ func fnArrayToString(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	sep, err := t.expr(s, fc.Args[1])
+	sep, err := t.exprAs(s, fc.Args[1], text)
 	if err != nil {
-		return expr{}, err
-	}
-	if sep, err = t.coerce(sep, text); err != nil {
 		return expr{}, err
 	}
 	null := "NULL"
 	if len(fc.Args) == 3 {
-		n, err := t.expr(s, fc.Args[2])
+		n, err := t.exprAs(s, fc.Args[2], text)
 		if err != nil {
-			return expr{}, err
-		}
-		if n, err = t.coerce(n, text); err != nil {
 			return expr{}, err
 		}
 		null = n.sql
@@ -109,11 +103,8 @@ func fnArrayLen(which string, nargs int) func(*translator, *scope, *pg.FuncCall)
 		}
 		sql := "chr2_array_len(" + arr.sql + ", " + oidLit(elem) + ", '" + which + "')"
 		if nargs == 2 {
-			dim, err := t.expr(s, fc.Args[1])
+			dim, err := t.exprAs(s, fc.Args[1], int4)
 			if err != nil {
-				return expr{}, err
-			}
-			if dim, err = t.coerce(dim, int4); err != nil {
 				return expr{}, err
 			}
 			if elem == pgval.Int2VectorOID || elem == pgval.OIDVectorOID {

@@ -383,11 +383,8 @@ func fnFormatType(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	m, err := t.expr(s, fc.Args[1])
+	m, err := t.exprAs(s, fc.Args[1], pgval.Int4OID)
 	if err != nil {
-		return expr{}, err
-	}
-	if m, err = t.coerce(m, pgval.Int4OID); err != nil {
 		return expr{}, err
 	}
 	out := typed(formatTypeSQL(o.sql, m.sql), pgval.TextOID, "format_type")

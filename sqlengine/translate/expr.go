@@ -317,11 +317,8 @@ func (t *translator) nullTest(s *scope, nt *pg.NullTest) (expr, error) {
 }
 
 func (t *translator) booleanTest(s *scope, bt *pg.BooleanTest) (expr, error) {
-	e, err := t.expr(s, bt.Arg)
+	e, err := t.exprAs(s, bt.Arg, pgval.BoolOID)
 	if err != nil {
-		return expr{}, err
-	}
-	if e, err = t.coerce(e, pgval.BoolOID); err != nil {
 		return expr{}, err
 	}
 	var sql string
@@ -346,11 +343,8 @@ func (t *translator) boolOp(s *scope, b *pg.BoolExpr) (expr, error) {
 	parts := make([]string, 0, len(b.Args))
 	agg := false
 	for _, a := range b.Args {
-		e, err := t.expr(s, a)
+		e, err := t.exprAs(s, a, pgval.BoolOID)
 		if err != nil {
-			return expr{}, err
-		}
-		if e, err = t.coerce(e, pgval.BoolOID); err != nil {
 			return expr{}, err
 		}
 		if e.typ != pgval.BoolOID {
@@ -647,4 +641,13 @@ func (t *translator) arrayExpr(s *scope, a *pg.A_ArrayExpr) (expr, error) {
 		sql += ", " + strings.Join(parts, ", ")
 	}
 	return expr{sql: sql + ")", typ: ti.Array, mod: -1, name: "array"}, nil
+}
+
+// exprAs translates n and coerces it to typ (an argument of a known type).
+func (t *translator) exprAs(s *scope, n *pg.Node, typ pgval.OID) (expr, error) {
+	e, err := t.expr(s, n)
+	if err != nil {
+		return expr{}, err
+	}
+	return t.coerce(e, typ)
 }

@@ -309,11 +309,8 @@ func (t *translator) generateSubscripts(s *scope, fc *pg.FuncCall) (srfResult, e
 	if err != nil {
 		return srfResult{}, err
 	}
-	dim, err := t.expr(s, fc.Args[1])
+	dim, err := t.exprAs(s, fc.Args[1], int4)
 	if err != nil {
-		return srfResult{}, err
-	}
-	if dim, err = t.coerce(dim, int4); err != nil {
 		return srfResult{}, err
 	}
 	if elem != pgval.Int2VectorOID && elem != pgval.OIDVectorOID {

@@ -331,11 +331,8 @@ func fnDateTrunc(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function date_trunc takes two arguments")
 	}
-	field, err := t.expr(s, fc.Args[0])
+	field, err := t.exprAs(s, fc.Args[0], text)
 	if err != nil {
-		return expr{}, err
-	}
-	if field, err = t.coerce(field, text); err != nil {
 		return expr{}, err
 	}
 	ts, err := t.expr(s, fc.Args[1])
@@ -362,11 +359,8 @@ func fnTimezone(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function timezone takes two arguments")
 	}
-	zone, err := t.expr(s, fc.Args[0])
+	zone, err := t.exprAs(s, fc.Args[0], text)
 	if err != nil {
-		return expr{}, err
-	}
-	if zone, err = t.coerce(zone, text); err != nil {
 		return expr{}, err
 	}
 	ts, err := t.expr(s, fc.Args[1])
@@ -391,11 +385,8 @@ func fnDatePart(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 2 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function date_part takes two arguments")
 	}
-	field, err := t.expr(s, fc.Args[0])
+	field, err := t.exprAs(s, fc.Args[0], text)
 	if err != nil {
-		return expr{}, err
-	}
-	if field, err = t.coerce(field, text); err != nil {
 		return expr{}, err
 	}
 	ts, err := t.expr(s, fc.Args[1])
@@ -505,11 +496,8 @@ func fnStringAgg(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	d, err := t.expr(inner, fc.Args[1])
+	d, err := t.exprAs(inner, fc.Args[1], text)
 	if err != nil {
-		return expr{}, err
-	}
-	if d, err = t.coerce(d, text); err != nil {
 		return expr{}, err
 	}
 	order, err := t.aggOrder(inner, fc.AggOrder)

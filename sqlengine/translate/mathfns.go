@@ -39,11 +39,8 @@ func (t *translator) roundLike(s *scope, fc *pg.FuncCall, fn, name string) (expr
 	}
 	digits := "0"
 	if len(fc.Args) == 2 {
-		d, err := t.expr(s, fc.Args[1])
+		d, err := t.exprAs(s, fc.Args[1], int4)
 		if err != nil {
-			return expr{}, err
-		}
-		if d, err = t.coerce(d, int4); err != nil {
 			return expr{}, err
 		}
 		digits = d.sql

@@ -199,11 +199,8 @@ func fnWidthBucket(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	count, err := t.expr(s, fc.Args[3])
+	count, err := t.exprAs(s, fc.Args[3], int4)
 	if err != nil {
-		return expr{}, err
-	}
-	if count, err = t.coerce(count, int4); err != nil {
 		return expr{}, err
 	}
 	fn, typ := "chr2_width_bucket_float", flt8

@@ -204,11 +204,8 @@ func fnIndexDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil || len(fc.Args) == 1 {
 		return def, err
 	}
-	col, err := t.expr(s, fc.Args[1])
+	col, err := t.exprAs(s, fc.Args[1], int4)
 	if err != nil {
-		return expr{}, err
-	}
-	if col, err = t.coerce(col, int4); err != nil {
 		return expr{}, err
 	}
 	// Past the last key PostgreSQL returns '' (NULL only for no index).
@@ -229,11 +226,8 @@ func fnConstraintDef(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	}
 	pretty := "0"
 	if len(fc.Args) == 2 {
-		p, err := t.expr(s, fc.Args[1])
+		p, err := t.exprAs(s, fc.Args[1], boolT)
 		if err != nil {
-			return expr{}, err
-		}
-		if p, err = t.coerce(p, boolT); err != nil {
 			return expr{}, err
 		}
 		pretty = p.sql
@@ -316,11 +310,8 @@ func fnColDescription(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	n, err := t.expr(s, fc.Args[1])
+	n, err := t.exprAs(s, fc.Args[1], int4)
 	if err != nil {
-		return expr{}, err
-	}
-	if n, err = t.coerce(n, int4); err != nil {
 		return expr{}, err
 	}
 	return typed("(SELECT description FROM _chr2_descriptions WHERE objoid = "+o.sql+" AND classoid = 1259 AND objsubid = "+
@@ -346,11 +337,8 @@ func fnCurrentSchemas(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 1 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function current_schemas takes one argument")
 	}
-	e, err := t.expr(s, fc.Args[0])
+	e, err := t.exprAs(s, fc.Args[0], boolT)
 	if err != nil {
-		return expr{}, err
-	}
-	if e, err = t.coerce(e, boolT); err != nil {
 		return expr{}, err
 	}
 	sql := "CASE WHEN " + e.sql + " THEN " + sqltype.QuoteString(t.searchPathArray(true)) + " ELSE " +
@@ -420,11 +408,8 @@ func fnSerialSequence(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 func (t *translator) serialSequenceLookup(s *scope, fc *pg.FuncCall) (expr, error) {
 	args := make([]string, 2)
 	for i, a := range fc.Args {
-		e, err := t.expr(s, a)
+		e, err := t.exprAs(s, a, text)
 		if err != nil {
-			return expr{}, err
-		}
-		if e, err = t.coerce(e, text); err != nil {
 			return expr{}, err
 		}
 		args[i] = e.sql
@@ -442,11 +427,8 @@ func fnSleep(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if len(fc.Args) != 1 {
 		return expr{}, pgerr.New(pgerr.UndefinedFunction, "function pg_sleep takes one argument")
 	}
-	e, err := t.expr(s, fc.Args[0])
+	e, err := t.exprAs(s, fc.Args[0], flt8)
 	if err != nil {
-		return expr{}, err
-	}
-	if e, err = t.coerce(e, flt8); err != nil {
 		return expr{}, err
 	}
 	return typed("chr2_sleep("+e.sql+")", pgval.VoidOID, "pg_sleep"), nil

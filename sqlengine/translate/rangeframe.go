@@ -49,11 +49,8 @@ func rangeOffsetKind(wd *pg.WindowDef, orderKeys []expr) (string, error) {
 // count 24 hours (as PostgreSQL adds them to a timestamp in UTC), and
 // months, which have no fixed length, are refused.
 func (t *translator) timeOffset(s *scope, offset *pg.Node) (string, error) {
-	e, err := t.expr(s, offset)
+	e, err := t.exprAs(s, offset, pgval.IntervalOID)
 	if err != nil {
-		return "", err
-	}
-	if e, err = t.coerce(e, pgval.IntervalOID); err != nil {
 		return "", err
 	}
 	text, ok := sqlStringLiteral(e.sql)

@@ -315,11 +315,8 @@ func (t *translator) limitExpr(s *scope, n *pg.Node) (string, error) {
 	if c, ok := n.Node.(*pg.Node_AConst); ok && c.AConst.Isnull {
 		return "-1", nil // LIMIT ALL / LIMIT NULL
 	}
-	e, err := t.expr(s, n)
+	e, err := t.exprAs(s, n, pgval.Int8OID)
 	if err != nil {
-		return "", err
-	}
-	if e, err = t.coerce(e, pgval.Int8OID); err != nil {
 		return "", err
 	}
 	return e.sql, nil

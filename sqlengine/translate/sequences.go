@@ -155,20 +155,14 @@ func fnSetval(t *translator, s *scope, fc *pg.FuncCall) (expr, error) {
 	if err != nil {
 		return expr{}, err
 	}
-	v, err := t.expr(s, fc.Args[1])
+	v, err := t.exprAs(s, fc.Args[1], int8)
 	if err != nil {
-		return expr{}, err
-	}
-	if v, err = t.coerce(v, int8); err != nil {
 		return expr{}, err
 	}
 	called := "1"
 	if len(fc.Args) == 3 {
-		c, err := t.expr(s, fc.Args[2])
+		c, err := t.exprAs(s, fc.Args[2], boolT)
 		if err != nil {
-			return expr{}, err
-		}
-		if c, err = t.coerce(c, boolT); err != nil {
 			return expr{}, err
 		}
 		called = c.sql

@@ -133,11 +133,8 @@ func fnSHA(bits int) func(*translator, *scope, *pg.FuncCall) (expr, error) {
 		if len(fc.Args) != 1 {
 			return expr{}, pgerr.New(pgerr.UndefinedFunction, "function %s takes one argument", funcName(fc))
 		}
-		e, err := t.expr(s, fc.Args[0])
+		e, err := t.exprAs(s, fc.Args[0], pgval.ByteaOID)
 		if err != nil {
-			return expr{}, err
-		}
-		if e, err = t.coerce(e, pgval.ByteaOID); err != nil {
 			return expr{}, err
 		}
 		return typed("chr2_sha("+e.sql+", "+itoa64(int64(bits))+")", pgval.ByteaOID, funcName(fc)), nil
