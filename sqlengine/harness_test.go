@@ -35,6 +35,13 @@ type memLog struct {
 	held [][]byte
 }
 
+// with changes the log's fault settings under its lock.
+func (l *memLog) with(f func(*memLog)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f(l)
+}
+
 // release appends the first n held proposals.
 func (l *memLog) release(n int) {
 	l.mu.Lock()

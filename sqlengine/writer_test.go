@@ -45,9 +45,7 @@ func TestDroppedProposalFailsDefinitelyAndChangesNothing(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
-	c.log.mu.Lock()
-	c.log.dropNext = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.dropNext = true })
 	if code := fails(t, s, `INSERT INTO t VALUES (1)`); code != pgerr.SerializationFailure {
 		t.Fatalf("dropped proposal: SQLSTATE %s, want 40001", code)
 	}
@@ -64,17 +62,13 @@ func TestForeignEntryAbortsEpoch(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY, v text)`)
-	c.log.mu.Lock()
-	c.log.hold = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = true })
 	pendingWrite := asyncRun(t, c, `INSERT INTO t VALUES (1, 'old leader')`)
 	waitHeld(t, c.log, 1)
 
 	// Leadership moves to the follower in term 2; the held entry is lost.
 	c.leader.SetLeadership(false, 2, 0)
-	c.log.mu.Lock()
-	c.log.hold, c.log.held, c.log.term = false, nil, 2
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold, l.held, l.term = false, nil, 2 })
 	ready := c.log.appendEmpty()
 	c.follower.SetLeadership(true, 2, ready)
 	s2 := newSession(t, c.follower)
@@ -101,9 +95,7 @@ func TestAbortKeepsCommittedPrefix(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
-	c.log.mu.Lock()
-	c.log.hold = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = true })
 	// Two transactions in one epoch: the first is held open until the second
 	// has executed, so both sit in the same SQLite transaction.
 	s1 := newSession(t, c.leader)
@@ -116,9 +108,7 @@ func TestAbortKeepsCommittedPrefix(t *testing.T) {
 
 	c.log.release(1) // only the first reaches the log
 	c.leader.SetLeadership(false, 2, 0)
-	c.log.mu.Lock()
-	c.log.hold, c.log.held, c.log.term = false, nil, 2
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold, l.held, l.term = false, nil, 2 })
 	ready := c.log.appendEmpty()
 	c.follower.SetLeadership(true, 2, ready)
 	s2 := newSession(t, c.follower)
@@ -143,15 +133,11 @@ func TestDeposedLeaderEntryCommitsLater(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
-	c.log.mu.Lock()
-	c.log.hold = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = true })
 	w := asyncRun(t, c, `INSERT INTO t VALUES (7)`)
 	waitHeld(t, c.log, 1)
 	c.leader.SetLeadership(false, 1, 0)
-	c.log.mu.Lock()
-	c.log.hold = false
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = false })
 	c.log.release(1)
 	if err := firstErr(<-w); err != nil {
 		t.Fatalf("write that committed reported %v", err)
@@ -205,9 +191,7 @@ func TestBlockTimeNeverGoesBackwards(t *testing.T) {
 	c.log.kick()
 	c.waitConverged(t)
 	c.leader.SetLeadership(false, 2, 0)
-	c.log.mu.Lock()
-	c.log.term = 2
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.term = 2 })
 	c.follower.SetLeadership(true, 2, c.log.appendEmpty())
 	s2 := newSession(t, c.follower)
 	must(t, s2, `INSERT INTO t VALUES (1, now())`)
@@ -306,14 +290,10 @@ func TestRefusedProposalLeavesEarlierEntriesAmbiguous(t *testing.T) {
 	c := newTestCluster(t)
 	s := newSession(t, c.leader)
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
-	c.log.mu.Lock()
-	c.log.hold = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = true })
 	appended := asyncRun(t, c, `INSERT INTO t VALUES (1)`)
 	waitHeld(t, c.log, 1)
-	c.log.mu.Lock()
-	c.log.dropNext = true
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.dropNext = true })
 	if code := fails(t, newSession(t, c.leader), `INSERT INTO t VALUES (2)`); code != pgerr.SerializationFailure {
 		t.Fatalf("refused proposal: SQLSTATE %s, want 40001", code)
 	}
@@ -326,9 +306,7 @@ func TestRefusedProposalLeavesEarlierEntriesAmbiguous(t *testing.T) {
 		t.Fatal("appended write never answered")
 	}
 	// It does commit: the 08007 was the truth, a 40001 would have lied.
-	c.log.mu.Lock()
-	c.log.hold = false
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.hold = false })
 	c.log.release(1)
 	c.waitConverged(t)
 	if r := must(t, s, `SELECT id FROM t`); rowsText(r.rows) != "1" {
@@ -353,9 +331,7 @@ func TestWriteWaitsForJustElectedLeader(t *testing.T) {
 	must(t, s, `CREATE TABLE t (id int PRIMARY KEY)`)
 	c.waitConverged(t)
 	c.leader.SetLeadership(false, 2, 0)
-	c.log.mu.Lock()
-	c.log.term = 2
-	c.log.mu.Unlock()
+	c.log.with(func(l *memLog) { l.term = 2 })
 	c.follower.SetForwarder(localLeaderForwarder{onOpen: func() {
 		ready := c.log.appendEmpty()
 		c.follower.SetLeadership(true, 2, ready)
