@@ -301,21 +301,32 @@ func (l *Log) createSegment(h segmentHeader) (*segment, error) {
 		_ = f.Close()
 		return nil, fsyncErr("sync new segment", err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("wal: close new segment: %w", err)
-	}
-	if err := l.fs.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("wal: publish segment: %w", err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return nil, fsyncErr("sync directory after segment creation", err)
-	}
-	if f, err = l.fs.OpenFile(path, os.O_RDWR, 0); err != nil {
-		return nil, fmt.Errorf("wal: reopen segment: %w", err)
+	if f, err = l.publish(f, tmp, path, "new segment"); err != nil {
+		return nil, err
 	}
 	l.lg.Debug("wal segment created", zap.String("file", path), zap.Uint64("first_index", h.First))
 	return &segment{seq: h.Seq, first: h.First, path: path, f: f, size: SegmentHeaderBytes, fileSize: fileSize,
 		version: max(h.Version, segmentVersion1), prevTerm: h.PrevTerm, prevHash: h.PrevHash}, nil
+}
+
+// publish makes a fully written and synced file (from) the segment path:
+// close, rename, fsync the directory (the name is durable only then), and
+// reopen it for appends. what names the file in errors.
+func (l *Log) publish(f vfs.File, from, path, what string) (vfs.File, error) {
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("wal: close %s: %w", what, err)
+	}
+	if err := l.fs.Rename(from, path); err != nil {
+		return nil, fmt.Errorf("wal: publish %s as %s: %w", what, filepath.Base(path), err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return nil, fsyncErr("sync directory after publishing "+what, err)
+	}
+	f, err := l.fs.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wal: reopen segment: %w", err)
+	}
+	return f, nil
 }
 
 func (l *Log) tail() *segment { return l.segs[len(l.segs)-1] }

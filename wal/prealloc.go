@@ -164,17 +164,8 @@ func (l *Log) publishSpare(h segmentHeader) (*segment, error) {
 		_ = f.Close()
 		return nil, fsyncErr("sync spare header", err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("wal: close spare: %w", err)
-	}
-	if err := l.fs.Rename(spare, path); err != nil {
-		return nil, fmt.Errorf("wal: publish spare as segment: %w", err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return nil, fsyncErr("sync directory after publishing spare", err)
-	}
-	if f, err = l.fs.OpenFile(path, os.O_RDWR, 0); err != nil {
-		return nil, fmt.Errorf("wal: reopen segment: %w", err)
+	if f, err = l.publish(f, spare, path, "spare"); err != nil {
+		return nil, err
 	}
 	l.lg.Debug("wal segment created from spare", zap.String("file", path), zap.Uint64("first_index", h.First))
 	return &segment{seq: h.Seq, first: h.First, path: path, f: f, size: SegmentHeaderBytes, fileSize: l.segmentBytes,
