@@ -230,14 +230,11 @@ func (s *session) writeOnceLeader(ctx context.Context, st *statement, plan *tran
 	emit func([]any) error) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.e.writer.cfg.CommitTimeout)
 	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !s.isLeader() {
-		select {
-		case <-ctx.Done():
-			return "", clientError(ErrNotLeader)
-		case <-tick.C:
+	if err := s.e.writer.WaitLeader(ctx); err != nil {
+		if ctx.Err() != nil {
+			err = ErrNotLeader
 		}
+		return "", clientError(err)
 	}
 	tag, err := s.runWrite(ctx, st, plan, params, emit)
 	return tag, clientError(err)

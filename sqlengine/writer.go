@@ -126,6 +126,7 @@ type Writer struct {
 	halted     error
 	closed     bool
 	visibleCh  chan struct{} // closed when visible advances
+	leaderCh   chan struct{} // closed when this node becomes leader
 
 	metrics  *writerMetrics
 	proposeQ chan *pending
@@ -189,6 +190,7 @@ func newWriter(cfg WriterConfig, cons Consensus, conn *sqliteConn) *Writer {
 		cons:      cons,
 		conn:      conn,
 		visibleCh: make(chan struct{}),
+		leaderCh:  make(chan struct{}),
 		proposeQ:  make(chan *pending, 4*cfg.MaxEpochTxs),
 		metrics:   newWriterMetrics(nil),
 		stop:      make(chan struct{}),
@@ -282,6 +284,10 @@ func (w *Writer) SetLeadership(leader bool, term, readyIndex uint64) {
 	defer w.mu.Unlock()
 	wasLeader := w.leader
 	w.leader, w.term = leader, term
+	if leader && !wasLeader {
+		close(w.leaderCh)
+		w.leaderCh = make(chan struct{})
+	}
 	if leader {
 		w.readyIndex = readyIndex
 		w.admitNextLocked()
@@ -719,6 +725,29 @@ func (w *Writer) Visible() uint64 {
 }
 
 // WaitVisible blocks until index is visible to readers or ctx ends.
+// WaitLeader waits until this node leads (SetLeadership(true, …)).
+func (w *Writer) WaitLeader(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		if w.halted != nil {
+			err := w.halted
+			w.mu.Unlock()
+			return err
+		}
+		if w.leader {
+			w.mu.Unlock()
+			return nil
+		}
+		ch := w.leaderCh
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (w *Writer) WaitVisible(ctx context.Context, index uint64) error {
 	for {
 		w.mu.Lock()
