@@ -17,4 +17,10 @@
 // lease: a ReadIndex round less than half an election timeout old
 // (duties.go), so a leader cut off from the majority stops sending before a
 // new leader can be elected.
+//
+// A node that has had no leader for a few election timeouts asks its peers'
+// GET /status whether the cluster still counts it (removal.go): raft stops
+// talking to a removed node before it can learn its removal committed. It
+// stops itself only on proof — a leader of its cluster, in its term or a
+// later one, that applied at least as much of the log and does not list it.
 package server

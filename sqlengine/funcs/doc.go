@@ -1,5 +1,7 @@
 // Package funcs registers the chr2_* SQLite functions that translated
-// statements call, and the chr2_numeric collation.
+// statements call, and the collations that give text-stored types
+// PostgreSQL's order: chr2_numeric, chr2_interval, chr2_jsonb and the array
+// collations (collations.go, arraycmp.go).
 //
 // Two kinds of function exist:
 //
